@@ -5,6 +5,7 @@ const marker = Symbol.for('llmbatch.error');
  *
  * - `invalid-options`: options or a job handed to the engine failed validation.
  * - `template`: a prompt template is malformed or names a field the unit lacks.
+ * - `invalid-unit`: a unit is not a plain object, or lacks its key field.
  * - `connection`: the provider could not be reached (DNS, refused, reset).
  * - `timeout`: an attempt exceeded its connect/headers/body/total deadline.
  * - `rate-limited`: the provider answered 429.
@@ -21,6 +22,7 @@ const marker = Symbol.for('llmbatch.error');
 export type LLMBatchErrorCode =
   | 'invalid-options'
   | 'template'
+  | 'invalid-unit'
   | 'connection'
   | 'timeout'
   | 'rate-limited'
@@ -82,7 +84,8 @@ const availabilityCodes: ReadonlySet<LLMBatchErrorCode> = new Set([
  * ```
  */
 export class LLMBatchError extends Error {
-  private readonly [marker] = true;
+  /** @internal Marks llmbatch errors across duplicate installs; see {@link LLMBatchError.isInstance}. */
+  readonly [marker] = true;
   /** The machine-readable kind of failure. */
   readonly code: LLMBatchErrorCode;
   /** Whether trying the same request again may succeed. */

@@ -86,17 +86,19 @@ export interface RunProgress {
 export type BreakerState = 'closed' | 'open' | 'half-open';
 
 /** Why a run ended. */
-export type RunEndReason = 'completed' | 'aborted' | 'budget-exceeded' | 'source-error';
+export type RunEndReason = 'completed' | 'aborted' | 'budget-exceeded' | 'failed';
 
 /** The final account of a run. */
 export interface RunSummary extends Omit<RunProgress, 'inFlight' | 'breaker'> {
   /** Why the run ended. */
   reason: RunEndReason;
-  /** Units read but never sent because the run was aborted or stopped (not counted in `done`). */
+  /** Units whose call was in flight when the run was aborted; their results were discarded. */
+  cancelled: number;
+  /** Units read from the source but never finished (`cancelled` included): rerun them to complete. */
   notAttempted: number;
   /** Total duration in milliseconds. */
   durationMs: number;
-  /** The error that ended the run early (source failure), if any. */
+  /** The error that ended the run early (source or checkpoint failure), if any. */
   error?: SerializedError;
 }
 
