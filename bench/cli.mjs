@@ -1,0 +1,93 @@
+// The command line as a whole process: reads a CSV, calls the fake provider, writes JSONL — beside a
+// raw undici Pool loop doing the same requests, in one run.
+//
+//   pnpm bench --only cli [--units 100000,1000000] [--repeats 3] [--concurrency 256]
+import { createWriteStream } from 'node:fs';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { finished } from 'node:stream/promises';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { median } from './lib/measure.mjs';
+import { runJsonChild, startFakeProviderProcess } from './lib/processes.mjs';
+import { generateUnits } from './lib/workload.mjs';
+
+const cliWorker = fileURLToPath(new URL('./lib/cli-worker.mjs', import.meta.url));
+const rawWorker = fileURLToPath(new URL('./lib/engine-worker.mjs', import.meta.url));
+
+export async function main(argv) {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      units: { type: 'string', default: '100000,1000000' },
+      repeats: { type: 'string', default: '3' },
+      concurrency: { type: 'string', default: '256' },
+    },
+    strict: false,
+  });
+  const sizes = String(values.units).split(',').map(Number);
+  const repeats = Number(values.repeats);
+  const concurrency = Number(values.concurrency);
+  const dir = await mkdtemp(join(tmpdir(), 'llmbatch-bench-cli-'));
+  const server = await startFakeProviderProcess({ latencyMs: 0 });
+  const rows = [];
+  try {
+    for (const units of sizes) {
+      const csv = join(dir, `data-${units}.csv`);
+      await writeCsv(csv, units);
+      const cli = [];
+      const raw = [];
+      // 1e6 rows take minutes per run: measure them once, the 1e5 rows `repeats` times.
+      const times = units > 200_000 ? 1 : repeats;
+      for (let round = 0; round < times; round++) {
+        raw.push(await runJsonChild(rawWorker, ['--mode', 'raw', '--url', server.url, '--units', String(units), '--concurrency', String(concurrency)]));
+        const output = join(dir, `out-${units}.jsonl`);
+        const figures = await runJsonChild(cliWorker, [
+          'run', csv, '-p', 'Classify: {{text}}', '-m', 'openai:gpt-4o-mini', '--base-url', `${server.url}/v1`,
+          '-o', output, '--overwrite', '--quiet', '-c', String(concurrency), '--api-key-env', 'BENCH_KEY',
+        ]);
+        if (figures.code !== 0) throw new Error(`llmbatch exited with ${figures.code}`);
+        const lines = (await readFile(output, 'utf8')).split('\n').filter(Boolean).length;
+        if (lines !== units) throw new Error(`llmbatch wrote ${lines} of ${units} results`);
+        cli.push(figures);
+        await rm(output, { force: true });
+      }
+      const cliRate = median(cli.map((run) => units / run.seconds));
+      const rawRate = median(raw.map((run) => units / run.seconds));
+      rows.push({
+        units,
+        runs: times,
+        cliRate,
+        rawRate,
+        ratio: cliRate / rawRate,
+        cliCpu: median(cli.map((run) => run.cpuSeconds)),
+        cliRssMiB: Math.max(...cli.map((run) => run.peakRssBytes)) / 2 ** 20,
+        rawRssMiB: Math.max(...raw.map((run) => run.peakRssBytes)) / 2 ** 20,
+      });
+    }
+  } finally {
+    await server.stop();
+    await rm(dir, { recursive: true, force: true });
+  }
+  console.log(`CLI \`llmbatch run\` (CSV → JSONL, C=${concurrency}, 0 ms fake provider) vs raw undici Pool, medians:\n`);
+  console.log('| rows | runs | llmbatch rows/s | raw rows/s | ratio (target ≥ 0.75) | llmbatch CPU s | llmbatch peak RSS MiB (target ≤ 150) | raw peak RSS MiB |');
+  console.log('|---:|---:|---:|---:|---:|---:|---:|---:|');
+  for (const row of rows) {
+    console.log(
+      `| ${row.units} | ${row.runs} | ${row.cliRate.toFixed(0)} | ${row.rawRate.toFixed(0)} | ${row.ratio.toFixed(2)} | ${row.cliCpu.toFixed(1)} | ${row.cliRssMiB.toFixed(0)} | ${row.rawRssMiB.toFixed(0)} |`,
+    );
+  }
+}
+
+async function writeCsv(path, units) {
+  const out = createWriteStream(path);
+  out.write('id,text\n');
+  for (const unit of generateUnits(units)) {
+    if (!out.write(`${unit.id},"${unit.text}"\n`)) await new Promise((resolve) => out.once('drain', resolve));
+  }
+  out.end();
+  await finished(out);
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) await main(process.argv.slice(2));

@@ -1,0 +1,97 @@
+import {
+  createMockProvider,
+  createOpenAICompatibleProvider,
+  createPriceTable,
+  type Provider,
+} from '@llmbatch/core';
+import { CliError } from './internal/cli-error.js';
+import type { RunSettings } from './settings.js';
+
+/** Providers the command line knows, and the environment variable each reads its key from. */
+export const knownProviders = {
+  openai: 'OPENAI_API_KEY',
+  anthropic: 'ANTHROPIC_API_KEY',
+  mock: undefined,
+} as const;
+
+type ProviderName = keyof typeof knownProviders;
+
+/** A model string split into provider and model, with the provider built from flags and environment. */
+export interface ResolvedModel {
+  /** `provider:model`. */
+  model: string;
+  providerName: ProviderName;
+  provider: Provider;
+}
+
+/**
+ * Turns `--model` into a provider. A bare model name (`gpt-4o-mini`) is looked up in the price table.
+ * Keys come only from the environment (`--api-key-env` or the provider's default variable); they are
+ * never written to the state file or printed.
+ */
+export function resolveModel(settings: RunSettings, env: NodeJS.ProcessEnv): ResolvedModel {
+  const prices = createPriceTable();
+  let model = settings.model;
+  if (!model.includes(':')) {
+    const provider = (['openai', 'anthropic'] as const).find((name) => prices.lookup(`${name}:${model}`));
+    if (provider === undefined) {
+      throw new CliError(
+        `unknown model "${model}": write it as provider:model (providers: ${Object.keys(knownProviders).join(', ')}); known models: ${knownModels().join(', ')}`,
+      );
+    }
+    model = `${provider}:${model}`;
+  }
+  const colon = model.indexOf(':');
+  const providerName = model.slice(0, colon);
+  const modelName = model.slice(colon + 1);
+  if (!Object.hasOwn(knownProviders, providerName)) {
+    throw new CliError(`unknown provider "${providerName}" in --model ${model}; known providers: ${Object.keys(knownProviders).join(', ')}`);
+  }
+  const name = providerName as ProviderName;
+  if (name === 'mock') return { model, providerName: name, provider: createMockProvider() };
+  if (settings.baseUrl === undefined && prices.lookup(model) === undefined) {
+    throw new CliError(
+      `unknown model "${model}"; known ${name} models: ${knownModels(name).join(', ')} (with --base-url any model name is accepted)`,
+    );
+  }
+  const variable = settings.apiKeyEnv ?? knownProviders[name];
+  const apiKey = env[variable];
+  if ((apiKey === undefined || apiKey === '') && settings.baseUrl === undefined) {
+    throw new CliError(`missing API key: set the environment variable ${variable} (or name another with --api-key-env)`);
+  }
+  const options = {
+    ...(apiKey === undefined || apiKey === '' ? {} : { apiKey }),
+    ...(settings.baseUrl === undefined ? {} : { baseURL: settings.baseUrl }),
+  };
+  if (name === 'anthropic') {
+    throw new CliError('the anthropic provider is not available in this version of the command line yet');
+  }
+  void modelName;
+  return { model, providerName: name, provider: createOpenAICompatibleProvider({ ...options, name }) };
+}
+
+function knownModels(provider?: ProviderName): string[] {
+  const table = createPriceTable();
+  const names: string[] = [];
+  for (const candidate of [
+    'openai:gpt-4o-mini',
+    'openai:gpt-4o',
+    'openai:gpt-4.1',
+    'openai:gpt-4.1-mini',
+    'openai:gpt-4.1-nano',
+    'openai:o4-mini',
+    'openai:gpt-5',
+    'openai:gpt-5-mini',
+    'openai:gpt-5-nano',
+    'anthropic:claude-opus-4-1',
+    'anthropic:claude-sonnet-4-5',
+    'anthropic:claude-sonnet-4',
+    'anthropic:claude-haiku-4-5',
+    'anthropic:claude-3-5-haiku',
+  ]) {
+    if (table.lookup(candidate) !== undefined && (provider === undefined || candidate.startsWith(`${provider}:`))) {
+      names.push(provider === undefined ? candidate : candidate.slice(provider.length + 1));
+    }
+  }
+  return names;
+}
