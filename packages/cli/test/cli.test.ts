@@ -150,6 +150,42 @@ describe('resume', () => {
   });
 });
 
+describe('llmbatch estimate', () => {
+  it('counts units and tokens and prints the cost range without sending anything', async () => {
+    const dir = await workspace(30);
+    const result = await cli(['estimate', 'data.csv', '-p', 'prompt.md', '-m', 'openai:gpt-4o-mini', '--max-tokens', '100', '--json'], dir);
+    expect(result.code).toBe(0);
+    const estimate = JSON.parse(result.stdout);
+    expect(estimate).toMatchObject({ units: 30, model: 'openai:gpt-4o-mini', tokenizer: 'o200k_base', overContextWindow: 0 });
+    expect(estimate.outputTokens.high).toBe(3000);
+    expect(estimate.inputTokens).toBeGreaterThan(30 * 5);
+    expect(estimate.cost.low).toBeLessThan(estimate.cost.expected);
+    expect(estimate.cost.expected).toBeLessThanOrEqual(estimate.cost.high);
+    // high = input tokens × $0.15/M + 3000 output tokens × $0.60/M
+    expect(estimate.cost.high).toBeCloseTo((estimate.inputTokens * 0.15 + 3000 * 0.6) / 1e6, 12);
+  });
+
+  it('prints a human-readable estimate', async () => {
+    const dir = await workspace(3);
+    const result = await cli(['estimate', 'data.csv', '-p', 'prompt.md', '-m', 'openai:gpt-4o-mini', '--max-tokens', '50'], dir);
+    expect(result.code).toBe(0);
+    expect(result.stdout).toMatch(/^Estimate for 3 units with openai:gpt-4o-mini \(prices [\d-]+, tokens by o200k_base\):$/m);
+    expect(result.stdout).toMatch(/^ {2}output tokens {2}low \d+ {2}expected \d+ {2}high 150$/m);
+    expect(result.stdout).toMatch(/^ {2}over context {3}0 units$/m);
+  });
+});
+
+describe('not on a terminal', () => {
+  it('never asks for confirmation, even above the threshold', async () => {
+    const dir = await workspace(5);
+    const provider = await fake();
+    const result = await cli(runArgs(provider.url, ['--confirm-above', '0']), dir, key);
+    expect(result.code).toBe(0);
+    expect(result.stderr).not.toContain('Continue?');
+    expect(provider.stats.received).toBe(5);
+  });
+});
+
 describe('errors', () => {
   it('missing input file → exit 2 naming it', async () => {
     const dir = await workspace(1);
