@@ -54,6 +54,6 @@ printf '#!/bin/sh\nexec "%s" "%s" "$@"\n' "$tools/bin/node" "$pnpm_entry" > "$to
 chmod +x "$tools/bin/pnpm"
 
 if [ "${LLMBATCH_SKIP_INSTALL:-}" != "1" ]; then
-  pnpm install --frozen-lockfile --prefer-offline --reporter=silent >&2
+  pnpm install --frozen-lockfile --prefer-offline --loglevel=warn >&2
 fi
 exec "$@"
