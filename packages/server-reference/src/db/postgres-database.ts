@@ -1,0 +1,75 @@
+import pg from 'pg';
+import type { Database, Queryable, QueryResult } from './database.js';
+import { assertStatementText } from './database.js';
+
+/** Options for {@link createPostgresDatabase}. */
+export interface PostgresDatabaseOptions {
+  /** A `postgres://` connection string (`DATABASE_URL`). */
+  connectionString: string;
+  /** Most connections the pool opens. @default 10 */
+  maxConnections?: number;
+  /** Schema every connection uses (`search_path`); tests give each file its own. @default the server's default */
+  schema?: string;
+  /** Called when an idle pooled connection fails (the pool replaces it). */
+  onIdleError?: (error: Error) => void;
+}
+
+function run(client: pg.Pool | pg.PoolClient): Queryable {
+  return {
+    async query<Row>(text: string, values: readonly unknown[] = []): Promise<QueryResult<Row>> {
+      assertStatementText(text);
+      const result = await client.query(text, [...values]);
+      return { rows: result.rows as Row[], rowCount: result.rowCount ?? result.rows.length };
+    },
+    async executeScript(text: string): Promise<void> {
+      assertStatementText(text);
+      // Without values, pg uses the simple protocol, which accepts several statements.
+      await client.query(text);
+    },
+  };
+}
+
+/**
+ * Opens a connection pool to a real Postgres.
+ *
+ * @example
+ * ```ts
+ * const database = createPostgresDatabase({ connectionString: process.env.DATABASE_URL ?? '' });
+ * ```
+ */
+export function createPostgresDatabase(options: PostgresDatabaseOptions): Database {
+  if (options.schema !== undefined && !/^[a-z_][a-z0-9_]{0,62}$/.test(options.schema)) {
+    throw new TypeError(`schema must be a lower-case identifier, received ${JSON.stringify(options.schema)}`);
+  }
+  const pool = new pg.Pool({
+    connectionString: options.connectionString,
+    max: options.maxConnections ?? 10,
+    ...(options.schema === undefined ? {} : { options: `-c search_path=${options.schema}` }),
+  });
+  pool.on('error', (error) => options.onIdleError?.(error));
+  const queryable = run(pool);
+  let closed: Promise<void> | undefined;
+  return {
+    kind: 'postgres',
+    query: queryable.query,
+    executeScript: queryable.executeScript,
+    async transaction<T>(fn: (transaction: Queryable) => Promise<T>): Promise<T> {
+      const client = await pool.connect();
+      try {
+        await client.query('BEGIN');
+        const value = await fn(run(client));
+        await client.query('COMMIT');
+        return value;
+      } catch (error) {
+        await client.query('ROLLBACK').catch(() => undefined);
+        throw error;
+      } finally {
+        client.release();
+      }
+    },
+    close(): Promise<void> {
+      closed ??= pool.end();
+      return closed;
+    },
+  };
+}
