@@ -1,4 +1,5 @@
 import type { SerializedError } from './errors.js';
+import type { ValidationIssue } from './output/output-schema.js';
 
 /** Any JSON value. */
 export type JsonValue = string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue };
@@ -28,6 +29,12 @@ export interface AttemptRecord {
   usage?: Usage;
   /** The error of this attempt, if it failed. */
   error?: SerializedError;
+  /** Cost of this attempt in USD, when the provider answered (`null` when the model's price is unknown). */
+  cost?: number | null;
+  /** True for an attempt that re-asked the model after its output failed the job's schema. */
+  repair?: boolean;
+  /** Why this attempt's output was rejected by the job's schema, when it was. */
+  issues?: ValidationIssue[];
 }
 
 /** The outcome of one unit, yielded by `engine.run()`. */
@@ -54,6 +61,11 @@ export interface UnitResult {
   error?: SerializedError;
   /** Milliseconds from dispatch to result. */
   durationMs: number;
+  /**
+   * True when the value was reused instead of calling the provider: from an identical request earlier
+   * in the run (dedup) or from the result cache. Usage and cost are then 0 and `attempts` is empty.
+   */
+  cached?: boolean;
 }
 
 /** Live counters for a run. */
@@ -78,6 +90,14 @@ export interface RunProgress {
   cost: number | null;
   /** Circuit breaker state. */
   breaker: BreakerState;
+  /** Calls allowed in flight right now (the adaptive controller's current limit, or the fixed concurrency). */
+  concurrency: number;
+  /** Units answered from an identical request earlier in the run instead of a call. */
+  dedupHits: number;
+  /** Units answered from the result cache instead of a call. */
+  cacheHits: number;
+  /** What the reused results cost when they were first made, in USD (`null` when a price is unknown). */
+  savedCost: number | null;
   /** Milliseconds since the run started. */
   elapsedMs: number;
 }
@@ -88,13 +108,38 @@ export type BreakerState = 'closed' | 'open' | 'half-open';
 /** Why a run ended. */
 export type RunEndReason = 'completed' | 'aborted' | 'budget-exceeded' | 'failed';
 
+/**
+ * The cost budget of a run (`maxCost`) and what happened to it.
+ *
+ * @example
+ * ```ts
+ * const { budget } = await engine.run(rows, job, { maxCost: 5 }).drain();
+ * if (budget) console.log(`spent $${budget.spent.toFixed(2)} of $${budget.maxCost}`);
+ * ```
+ */
+export interface BudgetSummary {
+  /** The budget in USD. */
+  maxCost: number;
+  /** What the run spent in USD (the same as the summary's `cost`). */
+  spent: number;
+  /** `maxCost - spent`. */
+  remaining: number;
+}
+
 /** The final account of a run. */
-export interface RunSummary extends Omit<RunProgress, 'inFlight' | 'breaker'> {
-  /** Why the run ended. */
+export interface RunSummary extends Omit<RunProgress, 'inFlight' | 'breaker' | 'concurrency'> {
+  /** Why the run ended: `budget-exceeded` when `maxCost` stopped dispatch. */
   reason: RunEndReason;
+  /** Version of the price data the costs were computed with. */
+  pricingVersion: string;
+  /** Present when the run had a `maxCost`. */
+  budget?: BudgetSummary;
   /** Units whose call was in flight when the run was aborted; their results were discarded. */
   cancelled: number;
-  /** Units read from the source but never finished (`cancelled` included): rerun them to complete. */
+  /**
+   * Units read from the source but never finished (`cancelled` included, and units held back by
+   * `maxCost`): rerun them (with a checkpoint) to complete.
+   */
   notAttempted: number;
   /** Total duration in milliseconds. */
   durationMs: number;

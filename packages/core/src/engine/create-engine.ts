@@ -2,17 +2,24 @@ import { EventEmitter } from 'eventemitter3';
 import { systemClock } from '../clock.js';
 import { LLMBatchError } from '../errors.js';
 import { silentLogger } from '../logger.js';
+import { compileOutputSchema } from '../output/output-schema.js';
+import { AdaptiveConcurrency } from '../policies/adaptive-concurrency.js';
 import { createCircuitBreaker } from '../policies/circuit-breaker.js';
 import { wrap } from '../policies/policy.js';
 import { createRateLimiter } from '../policies/rate-limiter.js';
 import { createRetryPolicy } from '../policies/retry.js';
 import { createTimeoutPolicy } from '../policies/timeout.js';
+import { type Estimate, type EstimateOptions, estimateJob } from '../pricing/estimate.js';
 import { createPriceTable } from '../pricing/price-table.js';
 import { createMessageBuilder } from '../prompt/messages.js';
 import { compileTemplate } from '../prompt/template.js';
+import { defaultMaxOutputTokens } from '../providers/max-tokens.js';
 import { createMockProvider } from '../providers/mock.js';
-import type { Provider } from '../providers/provider.js';
+import type { Provider, ResponseFormat } from '../providers/provider.js';
+import { createProviderByName, parseModelString } from '../providers/registry.js';
 import type { BreakerState, Unit } from '../types.js';
+import { Budget } from './budget.js';
+import { DedupIndex } from './dedup.js';
 import type { BreakerTransition, EngineEvents } from './events.js';
 import {
   type EngineOptions,
@@ -20,8 +27,9 @@ import {
   type RunOptions,
   validateEngineOptions,
   validateJob,
+  validateRunOptions,
 } from './options.js';
-import { createRun, type Run } from './run.js';
+import { createRun, type Run, type RunHandle } from './run.js';
 
 /**
  * The batch engine: runs jobs over sources of units, sharing one breaker, one rate limiter and the
@@ -34,8 +42,20 @@ export interface Engine extends Pick<EventEmitter<EngineEvents>, 'on' | 'once' |
    * `drain()`).
    */
   run(source: AsyncIterable<Unit> | Iterable<Unit>, job: JobSpec, options?: RunOptions): Run;
+  /**
+   * What `job` over `source` would cost, without calling any provider: streams the source once (bounded
+   * memory), renders every prompt and counts its tokens (exactly for OpenAI models), and bounds the
+   * output by `maxTokens`. Needs no API key. See docs/cost.md.
+   */
+  estimate(
+    source: AsyncIterable<Unit> | Iterable<Unit>,
+    job: JobSpec,
+    options?: EstimateOptions,
+  ): Promise<Estimate>;
   /** The circuit breaker's current state. */
   breakerState(): BreakerState;
+  /** Calls allowed in flight right now: the adaptive controller's limit, or `concurrency`. */
+  concurrency(): number;
   /** Closes the providers' connection pools. */
   close(): Promise<void>;
 }
@@ -68,10 +88,15 @@ export function createEngine(options: EngineOptions = {}): Engine {
   const concurrency = options.concurrency ?? 16;
   const providers = new Map<string, Provider>([['mock', createMockProvider()]]);
   for (const [name, provider] of Object.entries(options.providers ?? {})) providers.set(name, provider);
+  const config = options.providerConfig;
+  const configured = new Set(['openai', 'anthropic', 'mock', ...Object.keys(config?.compatible ?? {})]);
 
   const events = new EventEmitter<EngineEvents>();
-  const activeRuns = new Set<Run & EventEmitter<EngineEvents>>();
-  const forward = (name: keyof EngineEvents, transition: BreakerTransition) => {
+  const activeRuns = new Set<RunHandle>();
+  const forward = (
+    name: 'breaker-open' | 'breaker-half-open' | 'breaker-close',
+    transition: BreakerTransition,
+  ) => {
     events.emit(name, transition);
     for (const run of activeRuns) run.emit(name, transition);
   };
@@ -100,21 +125,84 @@ export function createEngine(options: EngineOptions = {}): Engine {
     clock,
   });
   const policy = wrap(breaker, retry);
+  const adaptive =
+    options.adaptive === undefined || options.adaptive === false
+      ? undefined
+      : new AdaptiveConcurrency(options.adaptive === true ? {} : options.adaptive, {
+          maxConcurrency: concurrency,
+          clock,
+          onChange: (change) => {
+            logger.debug({ ...change }, `concurrency ${change.from} -> ${change.to} (${change.reason})`);
+            events.emit('concurrency-change', change);
+            for (const run of activeRuns) run.setConcurrency(change);
+          },
+          onPacing: (pacing) =>
+            logger.debug(
+              { ...pacing },
+              pacing === undefined ? 'pacing off' : 'pacing from rate-limit headers',
+            ),
+        });
 
-  const resolveModel = (model: string): { provider: Provider; model: string; priceKey: string } => {
+  const providerNamed = (name: string): Provider | undefined => {
+    const known = providers.get(name);
+    if (known !== undefined || config === undefined) return known;
+    const built = createProviderByName(name, config);
+    if (built !== undefined) providers.set(name, built);
+    return built;
+  };
+
+  /** Finds the provider of a model string; `build: false` only names it (estimates need no key). */
+  const resolveModel = (model: string, build: boolean) => {
     const colon = model.indexOf(':');
-    if (colon > 0) {
-      const provider = providers.get(model.slice(0, colon));
-      if (provider !== undefined) return { provider, model: model.slice(colon + 1), priceKey: model };
+    const prefix = colon > 0 ? model.slice(0, colon) : undefined;
+    let name: string | undefined;
+    let bare = model;
+    if (prefix !== undefined && (providers.has(prefix) || (config !== undefined && configured.has(prefix)))) {
+      name = prefix;
+      bare = model.slice(colon + 1);
+    } else if (colon < 0) {
+      const candidates = [...providers.keys()].filter((candidate) => candidate !== 'mock');
+      const only = candidates.length === 1 ? candidates[0] : undefined;
+      name = only ?? (config === undefined ? undefined : parseModelString(model).provider);
     }
-    const candidates = [...providers.entries()].filter(([name]) => name !== 'mock');
-    const only = candidates.length === 1 ? candidates[0] : undefined;
-    if (colon < 0 && only !== undefined) return { provider: only[1], model, priceKey: `${only[0]}:${model}` };
-    throw new LLMBatchError({
-      code: 'invalid-options',
-      message: `job.model "${model}" names no registered provider; use provider:model with one of: ${[...providers.keys()].join(', ')}`,
-      details: { model, providers: [...providers.keys()] },
-    });
+    const provider = name === undefined ? undefined : build ? providerNamed(name) : providers.get(name);
+    if (name === undefined || (build && provider === undefined)) {
+      throw new LLMBatchError({
+        code: 'invalid-options',
+        message: `job.model "${model}" names no registered provider; use provider:model with one of: ${[...new Set([...providers.keys(), ...(config === undefined ? [] : configured)])].join(', ')}`,
+        details: { model, providers: [...providers.keys()] },
+      });
+    }
+    return { name, provider, model: bare, priceKey: `${name}:${bare}` };
+  };
+
+  /** Everything about a job that does not depend on the units, checked and compiled once. */
+  const prepare = (job: JobSpec, build: boolean) => {
+    validateJob(job);
+    const resolved = resolveModel(job.model, build);
+    const user = compileTemplate(job.prompt, job.interpolation);
+    const system = job.system === undefined ? undefined : compileTemplate(job.system, job.interpolation);
+    const schema = job.schema === undefined ? undefined : compileOutputSchema(job.schema, job.schemaName);
+    const responseFormat: ResponseFormat | undefined =
+      job.responseFormat ??
+      (schema === undefined
+        ? undefined
+        : { type: 'json_schema', name: schema.name, schema: schema.jsonSchema, strict: schema.strict });
+    const maxRepairAttempts = schema === undefined ? 0 : (job.maxRepairAttempts ?? 1);
+    return { ...resolved, user, system, schema, responseFormat, maxRepairAttempts };
+  };
+
+  const checkSource = (source: unknown): void => {
+    if (
+      source === null ||
+      typeof source !== 'object' ||
+      !(Symbol.asyncIterator in source || Symbol.iterator in source)
+    ) {
+      throw new LLMBatchError({
+        code: 'invalid-options',
+        message: 'source must be an iterable or async iterable of units',
+      });
+    }
   };
 
   return {
@@ -122,25 +210,32 @@ export function createEngine(options: EngineOptions = {}): Engine {
     once: events.once.bind(events),
     off: events.off.bind(events),
     breakerState: () => breaker.state,
+    concurrency: () => adaptive?.limit ?? concurrency,
     run(source, job, runOptions = {}) {
-      validateJob(job);
-      if (
-        source === null ||
-        typeof source !== 'object' ||
-        !(Symbol.asyncIterator in source || Symbol.iterator in source)
-      ) {
+      validateRunOptions(runOptions);
+      const prepared = prepare(job, true);
+      checkSource(source);
+      const { provider, schema, responseFormat, maxRepairAttempts } = prepared;
+      if (provider === undefined)
+        throw new LLMBatchError({ code: 'invalid-options', message: 'no provider' });
+      const price = prices.lookup(prepared.priceKey);
+      if (runOptions.maxCost !== undefined && price === undefined) {
         throw new LLMBatchError({
           code: 'invalid-options',
-          message: 'source must be an iterable or async iterable of units',
+          message: `maxCost needs a known price for ${prepared.priceKey}: add a price override`,
+          details: { model: prepared.priceKey },
         });
       }
-      const resolved = resolveModel(job.model);
-      const user = compileTemplate(job.prompt, job.interpolation);
-      const system = job.system === undefined ? undefined : compileTemplate(job.system, job.interpolation);
+      const dedupOption = runOptions.dedup ?? false;
+      const dedupEntries =
+        dedupOption === false ? 0 : dedupOption === true ? 10_000 : (dedupOption.maxEntries ?? 10_000);
+      const keyed = dedupEntries > 0 || options.cache !== undefined;
       const run = createRun(source, {
-        ...resolved,
+        provider,
+        model: prepared.model,
+        priceKey: prepared.priceKey,
         job,
-        builder: createMessageBuilder(user, system),
+        builder: createMessageBuilder(prepared.user, prepared.system),
         concurrency,
         reorderWindow: options.reorderWindow ?? Math.max(1024, concurrency * 8),
         ordered: runOptions.ordered ?? true,
@@ -150,14 +245,60 @@ export function createEngine(options: EngineOptions = {}): Engine {
         admit: (tokens, signal) => limiter.acquire(tokens, signal),
         timeout,
         prices,
+        priceKnown: price !== undefined,
+        price,
         clock,
         logger,
         progressIntervalMs: options.progressIntervalMs ?? 500,
         breakerState: () => breaker.state,
-      }) as Run & EventEmitter<EngineEvents>;
+        schema,
+        responseFormat,
+        maxRepairAttempts,
+        dedup: dedupEntries > 0 ? new DedupIndex(dedupEntries) : undefined,
+        cache: options.cache,
+        budget: runOptions.maxCost === undefined ? undefined : new Budget(runOptions.maxCost),
+        maxOutputTokens: job.maxTokens ?? defaultMaxOutputTokens,
+        extraInputBytes: schema === undefined ? 0 : Buffer.byteLength(schema.fingerprint, 'utf8'),
+        adaptive,
+        fingerprint: keyed
+          ? JSON.stringify([
+              provider.name,
+              prepared.model,
+              job.temperature ?? null,
+              job.maxTokens ?? null,
+              job.seed ?? null,
+              responseFormat ?? null,
+              job.headers ?? null,
+              job.output ?? 'json',
+              schema?.fingerprint ?? null,
+              maxRepairAttempts,
+              // The number of messages, so a request key is read the same way in every run.
+              job.system === undefined ? 1 : 2,
+            ])
+          : '',
+      });
       activeRuns.add(run);
       void run.summary.then(() => activeRuns.delete(run));
       return run;
+    },
+    async estimate(source, job, estimateOptions = {}) {
+      const prepared = prepare(job, false);
+      checkSource(source);
+      return estimateJob(
+        source,
+        {
+          providerName: prepared.name,
+          model: prepared.model,
+          priceKey: prepared.priceKey,
+          job,
+          user: prepared.user,
+          system: prepared.system,
+          schema: prepared.schema,
+          maxRepairAttempts: prepared.maxRepairAttempts,
+          prices,
+        },
+        estimateOptions,
+      );
     },
     async close() {
       await Promise.all([...providers.values()].map((provider) => provider.close?.()));

@@ -1,4 +1,6 @@
 import type { SerializedError } from '../errors.js';
+import type { ValidationIssue } from '../output/output-schema.js';
+import type { ConcurrencyChange } from '../policies/adaptive-concurrency.js';
 import type { BreakerState, RunProgress, RunSummary, UnitResult } from '../types.js';
 
 /** A circuit breaker transition. */
@@ -29,6 +31,10 @@ export interface RunEvents {
   'unit-end': (result: UnitResult) => void;
   /** A unit's call failed and is being tried again. */
   'unit-retry': (event: { index: number; key: string; attempt: number; error: SerializedError }) => void;
+  /** A unit's output failed the job's schema; the model is asked again with the issues (`repair` counts from 1). */
+  'unit-repair': (event: { index: number; key: string; repair: number; issues: ValidationIssue[] }) => void;
+  /** Adaptive rate control changed the concurrency (also emitted by the engine). */
+  'concurrency-change': (change: ConcurrencyChange) => void;
   /** The breaker opened: calls wait (or fail fast) until it half-opens. */
   'breaker-open': (transition: BreakerTransition) => void;
   /** The breaker admits one probe call. */
@@ -56,4 +62,6 @@ export interface EngineEvents {
   'breaker-half-open': (transition: BreakerTransition) => void;
   /** The breaker closed again. */
   'breaker-close': (transition: BreakerTransition) => void;
+  /** Adaptive rate control changed the concurrency. */
+  'concurrency-change': (change: ConcurrencyChange) => void;
 }

@@ -2,10 +2,14 @@ import * as z from 'zod';
 import type { Clock } from '../clock.js';
 import { LLMBatchError } from '../errors.js';
 import type { Logger } from '../logger.js';
+import { isZodSchema, type OutputSchema } from '../output/output-schema.js';
+import type { AdaptiveOptions } from '../policies/adaptive-concurrency.js';
 import type { PriceTable } from '../pricing/price-table.js';
 import type { Interpolation } from '../prompt/template.js';
 import type { Provider, ResponseFormat } from '../providers/provider.js';
+import type { ProvidersConfig } from '../providers/registry.js';
 import type { CheckpointStore } from './checkpoint.js';
+import type { ResultCache } from './result-cache.js';
 
 /** Options of `createEngine`. Every field is optional. */
 export interface EngineOptions {
@@ -15,8 +19,28 @@ export interface EngineOptions {
    * @default { mock: createMockProvider() }
    */
   providers?: Record<string, Provider>;
-  /** Maximum calls in flight at once. @default 16 */
+  /**
+   * Settings to build providers from when a job names one that `providers` lacks (`openai:…`,
+   * `anthropic:…`, a `compatible` name). Built on first use, closed by `engine.close()`. The engine reads
+   * no environment variables: pass keys here.
+   * @default none
+   */
+  providerConfig?: ProvidersConfig;
+  /** Maximum calls in flight at once (the ceiling of adaptive rate control). @default 16 */
   concurrency?: number;
+  /**
+   * Adaptive rate control (AIMD): the concurrency shrinks on 429s and when the provider's rate-limit
+   * headers say its allowance runs low, and grows back to `concurrency` on sustained success; attempts
+   * are paced from those headers. Shared by every run of the engine. See docs/rate-control.md.
+   * @default false
+   */
+  adaptive?: boolean | AdaptiveOptions;
+  /**
+   * Where successful results are kept across runs (keyed by a hash of the request); hits cost nothing and
+   * are reported as `cached: true`. Errors are never cached. `createMemoryCache()` is built in.
+   * @default none
+   */
+  cache?: ResultCache;
   /** Requests per minute across all runs of this engine (token bucket). @default unlimited */
   requestsPerMinute?: number;
   /** Tokens per minute across all runs (prompt estimate + maxTokens per request). @default unlimited */
@@ -77,8 +101,22 @@ export interface JobSpec {
   maxTokens?: number;
   /** Seed, for providers that support it. */
   seed?: number;
-  /** Structured output request passed to the provider. */
+  /**
+   * Structured output request passed to the provider as is. With a `schema` it defaults to a
+   * `json_schema` request made from that schema.
+   */
   responseFormat?: ResponseFormat;
+  /**
+   * The shape every output must have: a zod schema or a JSON Schema object (2020-12). The provider is
+   * asked for it (OpenAI `json_schema`, strict when the schema allows; Anthropic a forced tool), the
+   * output is validated, repaired locally (type coercion) when it can be, and otherwise the model is
+   * asked again with the validation errors. Needs `output: 'json'`. See docs/structured-output.md.
+   */
+  schema?: OutputSchema;
+  /** Name of the schema sent to the provider (letters, digits, `_`, `-`). @default 'output' */
+  schemaName?: string;
+  /** Times the model is asked again after output that fails `schema`. @default 1 */
+  maxRepairAttempts?: number;
   /** Extra HTTP headers per request. */
   headers?: Record<string, string>;
   /** Dotted path of the field that identifies a unit (for resume and joins). @default the input index */
@@ -93,6 +131,23 @@ export interface RunOptions {
   ordered?: boolean;
   /** Skips units already done and hears about finished ones. */
   checkpoint?: CheckpointStore;
+  /**
+   * Budget in USD. Before each call its worst-case cost (every prompt byte a token, plus `maxTokens` of
+   * output) is reserved, and its real cost settled after; dispatch stops when the next unit could exceed
+   * the budget, with summary `reason: 'budget-exceeded'` and `budget: { maxCost, spent, remaining }`.
+   * Units not sent are counted in `notAttempted` and not yielded. Needs a known price for the model.
+   * @default no budget
+   */
+  maxCost?: number;
+  /**
+   * Send identical requests (same provider, model, parameters and messages) once and give every unit
+   * the result (`cached: true`, cost 0, counted in `dedupHits` and `savedCost`). `true` remembers the
+   * last 10,000 distinct finished requests; `maxEntries` changes that bound. Off by default: keying and
+   * remembering requests costs about 10 µs of CPU per unit, which a run without duplicates should not
+   * pay, and identical prompts at temperature > 0 may be meant to be sampled separately.
+   * @default false
+   */
+  dedup?: boolean | { maxEntries?: number };
 }
 
 const positiveInt = z.number().int().positive();
@@ -126,6 +181,20 @@ const engineOptionsSchema = z.object({
   clock: z.unknown().optional(),
   logger: z.unknown().optional(),
   progressIntervalMs: positiveInt.optional(),
+  providerConfig: z.object({}).loose().optional(),
+  adaptive: z
+    .union([
+      z.boolean(),
+      z
+        .object({
+          minConcurrency: positiveInt.optional(),
+          increaseEvery: positiveInt.optional(),
+          decreaseFactor: z.number().gt(0).lt(1).optional(),
+        })
+        .strict(),
+    ])
+    .optional(),
+  cache: z.object({ get: z.function(), set: z.function() }).loose().optional(),
 });
 
 const jobSchema = z
@@ -152,8 +221,32 @@ const jobSchema = z
       .optional(),
     headers: z.record(z.string(), z.string()).optional(),
     keyField: z.string().min(1).optional(),
+    schema: z
+      .custom<OutputSchema>(
+        (value) =>
+          isZodSchema(value) || (value !== null && typeof value === 'object' && !Array.isArray(value)),
+        'expected a zod schema or a JSON Schema object',
+      )
+      .optional(),
+    schemaName: z
+      .string()
+      .regex(/^[a-zA-Z0-9_-]{1,64}$/, 'expected 1 to 64 letters, digits, _ or -')
+      .optional(),
+    maxRepairAttempts: z.number().int().min(0).max(10).optional(),
   })
-  .strict();
+  .strict()
+  .refine((job) => job.schema === undefined || job.output !== 'text', {
+    message: "a schema needs output 'json'",
+    path: ['output'],
+  });
+
+const runOptionsSchema = z.object({
+  signal: z.unknown().optional(),
+  ordered: z.boolean().optional(),
+  checkpoint: z.unknown().optional(),
+  maxCost: z.number().positive().finite().optional(),
+  dedup: z.union([z.boolean(), z.object({ maxEntries: positiveInt.optional() }).strict()]).optional(),
+});
 
 /** Throws `invalid-options` naming each bad field and the value received. */
 export function validateEngineOptions(options: unknown): void {
@@ -163,6 +256,11 @@ export function validateEngineOptions(options: unknown): void {
 /** Throws `invalid-options` naming each bad field and the value received. */
 export function validateJob(job: unknown): void {
   check(jobSchema, job, 'job');
+}
+
+/** Throws `invalid-options` naming each bad field and the value received. */
+export function validateRunOptions(options: unknown): void {
+  check(runOptionsSchema, options, 'run options');
 }
 
 function check(schema: z.ZodType, value: unknown, what: string): void {

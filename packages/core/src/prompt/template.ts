@@ -27,6 +27,9 @@ export interface CompiledTemplate {
   render(unit: Unit, key: string): string;
 }
 
+/** Parts of each compiled template, for callers inside the package that render part by part. */
+const partsOf = new WeakMap<CompiledTemplate, { parts: readonly Part[]; interpolation: Interpolation }>();
+
 const placeholder = /\{\{\s*([^{}]*?)\s*\}\}/g;
 const validPath = /^(\.|[A-Za-z_$][\w$-]*(\.[\w$-]+)*)$/;
 
@@ -63,29 +66,58 @@ export function compileTemplate(source: string, interpolation: Interpolation = '
   }
   if (last < source.length) parts.push(source.slice(last));
 
-  return {
+  const template: CompiledTemplate = {
     source,
     fields,
     render(unit: Unit, key: string): string {
       let out = '';
       for (const part of parts) {
-        if (typeof part === 'string') {
-          out += part;
-          continue;
-        }
-        const value = lookup(unit, part.path);
-        if (value === undefined) {
-          throw new LLMBatchError({
-            code: 'template',
-            message: `unit ${key} has no field "${part.source}" used by the prompt template`,
-            details: { key, field: part.source },
-          });
-        }
-        out += interpolation === 'raw' && typeof value === 'string' ? value : encode(value);
+        out += typeof part === 'string' ? part : renderValue(unit, key, part, interpolation);
       }
       return out;
     },
   };
+  partsOf.set(template, { parts, interpolation });
+  return template;
+}
+
+/**
+ * Calls `visit` with each piece of the rendered template in order: literal text (`literal: true`, the
+ * same string object for every unit, so callers can cache per piece) and inserted values. Throws like
+ * `render` for a missing field.
+ */
+export function visitRenderedParts(
+  template: CompiledTemplate,
+  unit: Unit,
+  key: string,
+  visit: (text: string, literal: boolean) => void,
+): void {
+  const compiled = partsOf.get(template);
+  if (compiled === undefined) {
+    visit(template.render(unit, key), false);
+    return;
+  }
+  for (const part of compiled.parts) {
+    if (typeof part === 'string') visit(part, true);
+    else visit(renderValue(unit, key, part, compiled.interpolation), false);
+  }
+}
+
+function renderValue(
+  unit: Unit,
+  key: string,
+  part: { path: readonly string[]; source: string },
+  interpolation: Interpolation,
+): string {
+  const value = lookup(unit, part.path);
+  if (value === undefined) {
+    throw new LLMBatchError({
+      code: 'template',
+      message: `unit ${key} has no field "${part.source}" used by the prompt template`,
+      details: { key, field: part.source },
+    });
+  }
+  return interpolation === 'raw' && typeof value === 'string' ? value : encode(value);
 }
 
 function lookup(unit: Unit, path: readonly string[]): unknown {

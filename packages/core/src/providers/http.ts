@@ -1,6 +1,7 @@
 import { Agent, type Dispatcher, errors as undiciErrors } from 'undici';
 import { LLMBatchError } from '../errors.js';
 import { parseRetryAfter } from '../policies/retry.js';
+import type { RateLimitInfo } from './provider.js';
 
 /** What an HTTP provider needs to send one JSON request. */
 export interface JsonRequest {
@@ -27,6 +28,8 @@ export interface HttpSenderOptions {
   providerName: string;
   /** Secrets that must never appear in error messages (the API key). */
   secrets: readonly string[];
+  /** Reads the provider's rate-limit headers; error responses then carry them as `details.rateLimit`. */
+  readRateLimit?: (headers: Record<string, string | string[] | undefined>) => RateLimitInfo | undefined;
 }
 
 /** Sends JSON requests over undici and maps every failure to an `LLMBatchError`. */
@@ -100,7 +103,8 @@ export function createHttpSender(options: HttpSenderOptions): HttpSender {
         body = text;
       }
       if (status >= 200 && status < 300) return { status, headers: response.headers, body };
-      throw mapStatusError(status, response.headers, body, options.providerName, redact);
+      const rateLimit = options.readRateLimit?.(response.headers);
+      throw mapStatusError(status, response.headers, body, options.providerName, redact, rateLimit);
     },
     async close(): Promise<void> {
       if (owned) await dispatcher.close();
@@ -163,11 +167,14 @@ function mapStatusError(
   body: unknown,
   providerName: string,
   redact: (text: string) => string,
+  rateLimit: RateLimitInfo | undefined,
 ): LLMBatchError {
   const providerMessage = redact(extractErrorMessage(body)).slice(0, 500);
   const message = `${providerName} answered HTTP ${status}${providerMessage ? `: ${providerMessage}` : ''}`;
   const retryAfterMs = parseRetryAfter(headers, Date.now());
-  const common = { status, message, details: { providerMessage } };
+  const details: Record<string, unknown> = { providerMessage };
+  if (rateLimit !== undefined) details.rateLimit = rateLimit;
+  const common = { status, message, details };
   const withRetryAfter = retryAfterMs === undefined ? common : { ...common, retryAfterMs };
   if (status === 429) return new LLMBatchError({ code: 'rate-limited', ...withRetryAfter });
   if (status >= 500) return new LLMBatchError({ code: 'provider-unavailable', ...withRetryAfter });

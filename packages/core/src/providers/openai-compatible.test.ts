@@ -1,5 +1,6 @@
 import { MockAgent } from 'undici';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { recorded } from '../__fixtures__/recorded.js';
 import { LLMBatchError } from '../errors.js';
 import { createOpenAICompatibleProvider, parseDuration, readRateLimitHeaders } from './openai-compatible.js';
 
@@ -156,6 +157,96 @@ describe('OpenAI-compatible provider', () => {
     expect(() => createOpenAICompatibleProvider({ baseURL: 'not a url' })).toThrow(
       'baseURL "not a url" of provider openai is not a valid URL',
     );
+  });
+});
+
+describe('OpenAI provider against recorded responses', () => {
+  function replyWith(name: string, capture?: (body: Record<string, unknown>) => void) {
+    const fixture = recorded(name);
+    agent
+      .get(origin)
+      .intercept({ path: '/v1/chat/completions', method: 'POST' })
+      .reply((options) => {
+        capture?.(JSON.parse(String(options.body)) as Record<string, unknown>);
+        return {
+          statusCode: fixture.status,
+          data: fixture.body,
+          responseOptions: { headers: fixture.headers },
+        };
+      });
+  }
+  const provider = () =>
+    createOpenAICompatibleProvider({ apiKey, baseURL: `${origin}/v1`, dispatcher: agent });
+
+  it('reads cached prompt tokens (counted inside inputTokens) and every x-ratelimit header', async () => {
+    replyWith('openai/chat-completion-cached');
+    const response = await provider().complete(request());
+    expect(response.usage).toEqual({
+      inputTokens: 1117,
+      outputTokens: 14,
+      cachedInputTokens: 1024,
+      cacheWriteTokens: 0,
+    });
+    expect(response.rateLimit).toEqual({
+      limitRequests: 5000,
+      limitTokens: 4_000_000,
+      remainingRequests: 4999,
+      remainingTokens: 3_998_871,
+      resetRequestsMs: 12,
+      resetTokensMs: 16,
+    });
+  });
+
+  it('sends strict: false when the job says the schema is not strict-compatible, and reads the JSON answer', async () => {
+    let body: Record<string, unknown> = {};
+    replyWith('openai/chat-completion-json-schema', (sent) => {
+      body = sent;
+    });
+    const schema = { type: 'object', properties: { name: { type: 'string' } } };
+    const response = await provider().complete({
+      ...request(),
+      responseFormat: { type: 'json_schema', name: 'person', schema, strict: false },
+    });
+    expect(body.response_format).toEqual({
+      type: 'json_schema',
+      json_schema: { name: 'person', schema, strict: false },
+    });
+    expect(JSON.parse(response.text)).toEqual({
+      name: 'Ada Lovelace',
+      born: 1815,
+      fields: ['mathematics', 'computing'],
+    });
+  });
+
+  it('sends maxTokens as max_completion_tokens to reasoning models, which refuse max_tokens', async () => {
+    let body: Record<string, unknown> = {};
+    replyWith('openai/chat-completion-json-schema', (sent) => {
+      body = sent;
+    });
+    await provider().complete({ ...request(), model: 'gpt-5-mini', maxTokens: 400 });
+    expect(body.max_completion_tokens).toBe(400);
+    expect(body.max_tokens).toBeUndefined();
+  });
+
+  it('maps the recorded 429 to rate-limited with retry-after-ms and the rate-limit headers in details', async () => {
+    replyWith('openai/rate-limited-429');
+    const error = (await provider()
+      .complete(request())
+      .catch((caught: unknown) => caught)) as LLMBatchError;
+    expect(error).toMatchObject({
+      code: 'rate-limited',
+      status: 429,
+      retryAfterMs: 820,
+      isAvailabilityFailure: true,
+    });
+    expect(error.details?.rateLimit).toEqual({
+      limitRequests: 500,
+      limitTokens: 200_000,
+      remainingRequests: 0,
+      remainingTokens: 199_412,
+      resetRequestsMs: 820,
+      resetTokensMs: 176,
+    });
   });
 });
 

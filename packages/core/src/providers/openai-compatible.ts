@@ -17,7 +17,12 @@ export interface OpenAICompatibleProviderOptions extends HttpProviderOptions {
    * @default 'https://api.openai.com/v1'
    */
   baseURL?: string;
-  /** Provider name used in `name:model` strings and messages. @default 'openai' */
+  /**
+   * Provider name used in `name:model` strings and messages. The job's `maxTokens` is sent as
+   * `max_completion_tokens` to OpenAI reasoning models (`o1`, `o3`, `o4-mini`, `gpt-5*`), which refuse
+   * `max_tokens`, and as `max_tokens` otherwise.
+   * @default 'openai'
+   */
   name?: string;
   /**
    * Header that carries the key. `authorization` sends `Bearer <key>`; any other name (Azure's
@@ -26,6 +31,8 @@ export interface OpenAICompatibleProviderOptions extends HttpProviderOptions {
    */
   apiKeyHeader?: string;
 }
+
+const completionTokensModel = /^(o\d|gpt-5)/;
 
 /**
  * A provider for OpenAI's chat completions API and every server that speaks it, over undici with a
@@ -60,6 +67,7 @@ export function createOpenAICompatibleProvider(options: OpenAICompatibleProvider
     ...pickTransport(options),
     providerName: name,
     secrets: options.apiKey === undefined ? [] : [options.apiKey],
+    readRateLimit: readRateLimitHeaders,
   });
 
   return {
@@ -67,7 +75,11 @@ export function createOpenAICompatibleProvider(options: OpenAICompatibleProvider
     async complete(request: ProviderRequest): Promise<ProviderResponse> {
       const body: Record<string, unknown> = { model: request.model, messages: request.messages };
       if (request.temperature !== undefined) body.temperature = request.temperature;
-      if (request.maxTokens !== undefined) body.max_tokens = request.maxTokens;
+      if (request.maxTokens !== undefined) {
+        // OpenAI's reasoning models reject `max_tokens`; compatible servers only know `max_tokens`.
+        if (completionTokensModel.test(request.model)) body.max_completion_tokens = request.maxTokens;
+        else body.max_tokens = request.maxTokens;
+      }
       if (request.seed !== undefined) body.seed = request.seed;
       if (request.responseFormat !== undefined && request.responseFormat.type !== 'text') {
         body.response_format =
@@ -155,7 +167,8 @@ function toCount(value: unknown): number {
 }
 
 /**
- * Reads OpenAI's `x-ratelimit-*` headers. Reset values look like `1s`, `6m0s`, `20ms`.
+ * Reads OpenAI's `x-ratelimit-*` headers (limit, remaining and reset, for requests and tokens). Reset
+ * values look like `1s`, `6m0s`, `20ms`.
  *
  * @example
  * ```ts
@@ -166,11 +179,15 @@ function toCount(value: unknown): number {
 export function readRateLimitHeaders(
   headers: Record<string, string | string[] | undefined>,
 ): RateLimitInfo | undefined {
+  const limitRequests = toNumber(headers['x-ratelimit-limit-requests']);
+  const limitTokens = toNumber(headers['x-ratelimit-limit-tokens']);
   const remainingRequests = toNumber(headers['x-ratelimit-remaining-requests']);
   const remainingTokens = toNumber(headers['x-ratelimit-remaining-tokens']);
   const resetRequestsMs = parseDuration(headers['x-ratelimit-reset-requests']);
   const resetTokensMs = parseDuration(headers['x-ratelimit-reset-tokens']);
   if (
+    limitRequests === undefined &&
+    limitTokens === undefined &&
     remainingRequests === undefined &&
     remainingTokens === undefined &&
     resetRequestsMs === undefined &&
@@ -179,6 +196,8 @@ export function readRateLimitHeaders(
     return undefined;
   }
   const info: RateLimitInfo = {};
+  if (limitRequests !== undefined) info.limitRequests = limitRequests;
+  if (limitTokens !== undefined) info.limitTokens = limitTokens;
   if (remainingRequests !== undefined) info.remainingRequests = remainingRequests;
   if (remainingTokens !== undefined) info.remainingTokens = remainingTokens;
   if (resetRequestsMs !== undefined) info.resetRequestsMs = resetRequestsMs;

@@ -47,15 +47,19 @@ export interface ProviderResponse {
   rateLimit?: RateLimitInfo;
 }
 
-/** Rate-limit headers as reported by a provider. */
+/** Rate-limit headers as reported by a provider (OpenAI `x-ratelimit-*`, Anthropic `anthropic-ratelimit-*`). */
 export interface RateLimitInfo {
+  /** Requests allowed per window (usually a minute). */
+  limitRequests?: number;
+  /** Tokens allowed per window (usually a minute). */
+  limitTokens?: number;
   /** Requests left in the current window. */
   remainingRequests?: number;
   /** Tokens left in the current window. */
   remainingTokens?: number;
-  /** Milliseconds until the request window resets. */
+  /** Milliseconds until the request allowance is full again. */
   resetRequestsMs?: number;
-  /** Milliseconds until the token window resets. */
+  /** Milliseconds until the token allowance is full again. */
   resetTokensMs?: number;
 }
 
