@@ -1,4 +1,5 @@
 import {
+  createAnthropicProvider,
   createMockProvider,
   createOpenAICompatibleProvider,
   createPriceTable,
@@ -63,11 +64,9 @@ export function resolveModel(settings: RunSettings, env: NodeJS.ProcessEnv): Res
     ...(apiKey === undefined || apiKey === '' ? {} : { apiKey }),
     ...(settings.baseUrl === undefined ? {} : { baseURL: settings.baseUrl }),
   };
-  if (name === 'anthropic') {
-    throw new CliError('the anthropic provider is not available in this version of the command line yet');
-  }
-  void modelName;
-  return { model, providerName: name, provider: createOpenAICompatibleProvider({ ...options, name }) };
+  const provider =
+    name === 'anthropic' ? createAnthropicProvider({ ...options, apiKey: apiKey ?? '' }) : createOpenAICompatibleProvider({ ...options, name });
+  return { model: `${name}:${modelName}`, providerName: name, provider };
 }
 
 function knownModels(provider?: ProviderName): string[] {

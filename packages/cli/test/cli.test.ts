@@ -70,6 +70,24 @@ describe('llmbatch run', () => {
   });
 });
 
+describe('providers', () => {
+  it('runs against an Anthropic Messages endpoint with ANTHROPIC_API_KEY', async () => {
+    const dir = await workspace(3);
+    const provider = await fake();
+    const result = await cli(
+      ['run', 'data.csv', '-p', 'prompt.md', '-m', 'anthropic:claude-haiku-4-5', '--base-url', provider.url, '-o', 'out.jsonl', '-k', 'id', '--max-tokens', '64'],
+      dir,
+      { ANTHROPIC_API_KEY: 'sk-ant-cli-test-0123456789' },
+    );
+    expect(result.code).toBe(0);
+    const rows = await readJsonl(join(dir, 'out.jsonl'));
+    expect(keysOf(rows)).toEqual(expectedKeys(3));
+    expect(rows[1]).toMatchObject({ status: 'ok', value: { echo: 'Label this: "row 1, with a comma"' } });
+    expect(provider.log[0]).toMatchObject({ api: 'anthropic', body: { model: 'claude-haiku-4-5', max_tokens: 64 } });
+    expect(provider.log[0]?.headers['x-api-key']).not.toContain('sk-ant-cli-test');
+  });
+});
+
 describe('resume', () => {
   it('Ctrl-C stops within seconds with exit 130; resume completes every row exactly once', async () => {
     const dir = await workspace(200);
