@@ -41,11 +41,36 @@ export async function main(argv) {
       // 1e6 rows take minutes per run: measure them once, the 1e5 rows `repeats` times.
       const times = units > 200_000 ? 1 : repeats;
       for (let round = 0; round < times; round++) {
-        raw.push(await runJsonChild(rawWorker, ['--mode', 'raw', '--url', server.url, '--units', String(units), '--concurrency', String(concurrency)]));
+        raw.push(
+          await runJsonChild(rawWorker, [
+            '--mode',
+            'raw',
+            '--url',
+            server.url,
+            '--units',
+            String(units),
+            '--concurrency',
+            String(concurrency),
+          ]),
+        );
         const output = join(dir, `out-${units}.jsonl`);
         const figures = await runJsonChild(cliWorker, [
-          'run', csv, '-p', 'Classify: {{text}}', '-m', 'openai:gpt-4o-mini', '--base-url', `${server.url}/v1`,
-          '-o', output, '--overwrite', '--quiet', '-c', String(concurrency), '--api-key-env', 'BENCH_KEY',
+          'run',
+          csv,
+          '-p',
+          'Classify: {{text}}',
+          '-m',
+          'openai:gpt-4o-mini',
+          '--base-url',
+          `${server.url}/v1`,
+          '-o',
+          output,
+          '--overwrite',
+          '--quiet',
+          '-c',
+          String(concurrency),
+          '--api-key-env',
+          'BENCH_KEY',
         ]);
         if (figures.code !== 0) throw new Error(`llmbatch exited with ${figures.code}`);
         const lines = (await readFile(output, 'utf8')).split('\n').filter(Boolean).length;
@@ -70,8 +95,12 @@ export async function main(argv) {
     await server.stop();
     await rm(dir, { recursive: true, force: true });
   }
-  console.log(`CLI \`llmbatch run\` (CSV → JSONL, C=${concurrency}, 0 ms fake provider) vs raw undici Pool, medians:\n`);
-  console.log('| rows | runs | llmbatch rows/s | raw rows/s | ratio (target ≥ 0.75) | llmbatch CPU s | llmbatch peak RSS MiB (target ≤ 150) | raw peak RSS MiB |');
+  console.log(
+    `CLI \`llmbatch run\` (CSV → JSONL, C=${concurrency}, 0 ms fake provider) vs raw undici Pool, medians:\n`,
+  );
+  console.log(
+    '| rows | runs | llmbatch rows/s | raw rows/s | ratio (target ≥ 0.75) | llmbatch CPU s | llmbatch peak RSS MiB (target ≤ 150) | raw peak RSS MiB |',
+  );
   console.log('|---:|---:|---:|---:|---:|---:|---:|---:|');
   for (const row of rows) {
     console.log(

@@ -28,7 +28,9 @@ function fakeAnswer(request) {
       : /fine|ok|average|nothing special|not sure/.test(review)
         ? 'neutral'
         : 'positive';
-    return { content: `\`\`\`json\n${JSON.stringify({ sentiment, summary: `${sentiment} review` })}\n\`\`\`` };
+    return {
+      content: `\`\`\`json\n${JSON.stringify({ sentiment, summary: `${sentiment} review` })}\n\`\`\``,
+    };
   }
   if (text.includes('"queue"')) {
     const queue = /charged|refund|invoice|vat/.test(text)
@@ -54,9 +56,24 @@ console.log(
 await mkdir(outDir, { recursive: true });
 let failed = false;
 for (const file of (await readdir(join(here, 'data'))).filter((name) => name.endsWith('.csv')).sort()) {
-  const job = jobs[file] ?? { prompt: 'Summarise this record in one sentence, as JSON {"summary": ...}: {{.}}' };
+  const job = jobs[file] ?? {
+    prompt: 'Summarise this record in one sentence, as JSON {"summary": ...}: {{.}}',
+  };
   const output = join(outDir, `${basename(file, '.csv')}.jsonl`);
-  const args = [cliBin, 'run', join('data', file), '-p', job.prompt, '-m', 'openai:gpt-4o-mini', '-o', output, '--overwrite', '-c', '8'];
+  const args = [
+    cliBin,
+    'run',
+    join('data', file),
+    '-p',
+    job.prompt,
+    '-m',
+    'openai:gpt-4o-mini',
+    '-o',
+    output,
+    '--overwrite',
+    '-c',
+    '8',
+  ];
   if (job.key) args.push('-k', job.key);
   if (fake) args.push('--base-url', `${fake.url}/v1`);
   console.log(`$ llmbatch ${args.slice(1).join(' ')}`);

@@ -10,36 +10,52 @@ import { mergeSettings } from './settings.js';
 
 const positiveInteger = (name: string) => (value: string) => {
   const number = Number(value);
-  if (!Number.isInteger(number) || number <= 0) throw new InvalidArgumentError(`${name} must be a positive whole number.`);
+  if (!Number.isInteger(number) || number <= 0)
+    throw new InvalidArgumentError(`${name} must be a positive whole number.`);
   return number;
 };
 const positiveNumber = (name: string) => (value: string) => {
   const number = Number(value);
-  if (!Number.isFinite(number) || number <= 0) throw new InvalidArgumentError(`${name} must be a positive number.`);
+  if (!Number.isFinite(number) || number <= 0)
+    throw new InvalidArgumentError(`${name} must be a positive number.`);
   return number;
 };
 const nonNegativeInteger = (name: string) => (value: string) => {
   const number = Number(value);
-  if (!Number.isInteger(number) || number < 0) throw new InvalidArgumentError(`${name} must be 0 or a positive whole number.`);
+  if (!Number.isInteger(number) || number < 0)
+    throw new InvalidArgumentError(`${name} must be 0 or a positive whole number.`);
   return number;
 };
 
 /** Options shared by commands that run the model. */
 function addRunOptions(command: Command): Command {
   return command
-    .option('-p, --prompt <file-or-text>', 'prompt template with {{field}} placeholders: a file, or the text itself')
-    .option('-m, --model <provider:model>', 'model, e.g. openai:gpt-4o-mini, anthropic:claude-haiku-4-5, mock:echo')
+    .option(
+      '-p, --prompt <file-or-text>',
+      'prompt template with {{field}} placeholders: a file, or the text itself',
+    )
+    .option(
+      '-m, --model <provider:model>',
+      'model, e.g. openai:gpt-4o-mini, anthropic:claude-haiku-4-5, mock:echo',
+    )
     .option('-s, --system <file-or-text>', 'system prompt: a file, or the text itself')
-    .option('--schema <file.json>', 'JSON Schema the output must match (asks the model for structured output)')
+    .option(
+      '--schema <file.json>',
+      'JSON Schema the output must match (asks the model for structured output)',
+    )
     .option('-k, --key <field>', 'input field that identifies each row (default: the row number)')
     .option('--max-tokens <n>', 'upper bound on output tokens per unit', positiveInteger('--max-tokens'))
     .option('--temperature <t>', 'sampling temperature', (value) => {
       const number = Number(value);
-      if (!(number >= 0 && number <= 2)) throw new InvalidArgumentError('--temperature must be between 0 and 2.');
+      if (!(number >= 0 && number <= 2))
+        throw new InvalidArgumentError('--temperature must be between 0 and 2.');
       return number;
     })
     .option('--base-url <url>', 'any OpenAI-compatible endpoint (vLLM, Ollama, OpenRouter, Azure, ...)')
-    .option('--api-key-env <NAME>', 'environment variable holding the API key (default OPENAI_API_KEY / ANTHROPIC_API_KEY)')
+    .option(
+      '--api-key-env <NAME>',
+      'environment variable holding the API key (default OPENAI_API_KEY / ANTHROPIC_API_KEY)',
+    )
     .option('--config <file>', 'config file (default: llmbatch.config.json or .ts in the current directory)');
 }
 
@@ -50,14 +66,22 @@ function addExecutionOptions(command: Command): Command {
     .option('--tpm <n>', 'tokens per minute limit', positiveNumber('--tpm'))
     .option('--timeout <seconds>', 'time allowed for one attempt (default 60)', positiveNumber('--timeout'))
     .option('--retries <n>', 'retries after a failed attempt (default 4)', nonNegativeInteger('--retries'))
-    .option('--max-cost <usd>', 'stop before spending more than this many dollars', positiveNumber('--max-cost'))
+    .option(
+      '--max-cost <usd>',
+      'stop before spending more than this many dollars',
+      positiveNumber('--max-cost'),
+    )
     .option('--unordered', 'write results as they complete instead of in input order')
     .option('--fail-on-unit-error', 'exit 1 when any unit ended in error')
-    .option('--confirm-above <usd>', 'ask before runs whose expected cost exceeds this, on a terminal (default 1)', (value) => {
-      const number = Number(value);
-      if (!(number >= 0)) throw new InvalidArgumentError('--confirm-above must be a number of dollars.');
-      return number;
-    })
+    .option(
+      '--confirm-above <usd>',
+      'ask before runs whose expected cost exceeds this, on a terminal (default 1)',
+      (value) => {
+        const number = Number(value);
+        if (!(number >= 0)) throw new InvalidArgumentError('--confirm-above must be a number of dollars.');
+        return number;
+      },
+    )
     .option('-y, --yes', 'do not ask for confirmation')
     .option('-q, --quiet', 'print nothing but errors')
     .option('--json', 'print a machine-readable summary on stdout')
@@ -156,9 +180,20 @@ export async function runCli(argv: string[], io: CliIO): Promise<number> {
       program
         .command('run')
         .description('run the prompt over every unit of <input> and write results to --output')
-        .argument('<input>', 'data.csv | data.tsv | data.jsonl | data.json | sqlite:./db.sqlite?table=t | - (JSONL on stdin)')
+        .argument(
+          '<input>',
+          'data.csv | data.tsv | data.jsonl | data.json | sqlite:./db.sqlite?table=t | - (JSONL on stdin)',
+        )
         .option('-o, --output <path>', 'results: .jsonl, .json, .csv, .tsv, sqlite:./out.db, or - for stdout')
-        .addOption(new Option('--format <format>', 'output format (default: from the extension)').choices(['jsonl', 'json', 'csv', 'tsv', 'sqlite'])),
+        .addOption(
+          new Option('--format <format>', 'output format (default: from the extension)').choices([
+            'jsonl',
+            'json',
+            'csv',
+            'tsv',
+            'sqlite',
+          ]),
+        ),
     ),
   )
     .addHelpText('after', examples.run)
@@ -218,7 +253,15 @@ export async function runCli(argv: string[], io: CliIO): Promise<number> {
     }
     const message = error instanceof Error ? error.message : String(error);
     const code = (error as { code?: unknown }).code;
-    const usageCodes = ['not-found', 'path-outside-root', 'not-a-regular-file', 'unknown-scheme', 'invalid-options', 'template', 'sqlite-query-rejected'];
+    const usageCodes = [
+      'not-found',
+      'path-outside-root',
+      'not-a-regular-file',
+      'unknown-scheme',
+      'invalid-options',
+      'template',
+      'sqlite-query-rejected',
+    ];
     io.stderr.write(`llmbatch: ${message}\n`);
     return typeof code === 'string' && usageCodes.includes(code) ? exitCodes.usage : exitCodes.failed;
   }

@@ -52,10 +52,18 @@ export function defineConfig(config: LLMBatchConfig): LLMBatchConfig {
   return config;
 }
 
-const defaultNames = ['llmbatch.config.json', 'llmbatch.config.ts', 'llmbatch.config.mjs', 'llmbatch.config.js'];
+const defaultNames = [
+  'llmbatch.config.json',
+  'llmbatch.config.ts',
+  'llmbatch.config.mjs',
+  'llmbatch.config.js',
+];
 
 /** Finds and validates the config file: `explicit` if given, else the first default name in `cwd`. */
-export async function loadConfig(cwd: string, explicit?: string): Promise<{ path?: string; config: LLMBatchConfig }> {
+export async function loadConfig(
+  cwd: string,
+  explicit?: string,
+): Promise<{ path?: string; config: LLMBatchConfig }> {
   let path: string | undefined;
   if (explicit !== undefined) {
     path = isAbsolute(explicit) ? explicit : resolve(cwd, explicit);
@@ -78,11 +86,15 @@ export async function loadConfig(cwd: string, explicit?: string): Promise<{ path
       raw = module.default;
     }
   } catch (error) {
-    throw new CliError(`cannot read config file ${path}: ${error instanceof Error ? error.message : String(error)}`);
+    throw new CliError(
+      `cannot read config file ${path}: ${error instanceof Error ? error.message : String(error)}`,
+    );
   }
   const parsed = configSchema.safeParse(raw);
   if (!parsed.success) {
-    const problems = parsed.error.issues.map((issue) => `${issue.path.join('.') || '(root)'}: ${issue.message}`);
+    const problems = parsed.error.issues.map(
+      (issue) => `${issue.path.join('.') || '(root)'}: ${issue.message}`,
+    );
     throw new CliError(`invalid config file ${path}: ${problems.join('; ')}`);
   }
   return { path, config: parsed.data };

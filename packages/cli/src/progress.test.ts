@@ -1,5 +1,5 @@
 import type { RunProgress } from '@llmbatch/core';
-import { describe as group, expect, it } from 'vitest';
+import { expect, describe as group, it } from 'vitest';
 import { createProgressReporter, describe } from './progress.js';
 
 function progress(overrides: Partial<RunProgress> = {}): RunProgress {

@@ -41,7 +41,12 @@ export function createProgressReporter(options: ProgressReporterOptions): Progre
       const now = Date.now();
       if (now - lastWrite < interval) return;
       lastWrite = now;
-      const line = describe(progress, options.total, options.previouslyDone, tty ? barWidth(options.stream) : 0);
+      const line = describe(
+        progress,
+        options.total,
+        options.previouslyDone,
+        tty ? barWidth(options.stream) : 0,
+      );
       if (tty) {
         options.stream.write(`\r${line}${' '.repeat(Math.max(0, lastLength - line.length))}`);
         lastLength = line.length;
@@ -63,7 +68,12 @@ function barWidth(stream: ProgressStream): number {
 }
 
 /** One progress line, e.g. `[####......] 412/1000 41% 35.2/s ETA 17s tokens 51k cost $0.0123 errors 2`. */
-export function describe(progress: RunProgress, total: number | undefined, previouslyDone: number, width: number): string {
+export function describe(
+  progress: RunProgress,
+  total: number | undefined,
+  previouslyDone: number,
+  width: number,
+): string {
   const done = progress.done + progress.skipped;
   const seconds = Math.max(progress.elapsedMs / 1000, 0.001);
   const rate = progress.done / seconds;
@@ -79,7 +89,8 @@ export function describe(progress: RunProgress, total: number | undefined, previ
     parts.push(`${done} done`);
   }
   parts.push(`${rate.toFixed(1)}/s`);
-  if (total !== undefined && rate > 0 && done < total) parts.push(`ETA ${formatDuration((total - done) / rate)}`);
+  if (total !== undefined && rate > 0 && done < total)
+    parts.push(`ETA ${formatDuration((total - done) / rate)}`);
   parts.push(`tokens ${formatCount(progress.usage.inputTokens + progress.usage.outputTokens)}`);
   parts.push(`cost ${progress.cost === null ? 'unknown' : `$${progress.cost.toFixed(4)}`}`);
   parts.push(`errors ${progress.failed}`);

@@ -46,7 +46,9 @@ export function resolveModel(settings: RunSettings, env: NodeJS.ProcessEnv): Res
   const providerName = model.slice(0, colon);
   const modelName = model.slice(colon + 1);
   if (!Object.hasOwn(knownProviders, providerName)) {
-    throw new CliError(`unknown provider "${providerName}" in --model ${model}; known providers: ${Object.keys(knownProviders).join(', ')}`);
+    throw new CliError(
+      `unknown provider "${providerName}" in --model ${model}; known providers: ${Object.keys(knownProviders).join(', ')}`,
+    );
   }
   const name = providerName as ProviderName;
   if (name === 'mock') return { model, providerName: name, provider: createMockProvider() };
@@ -58,14 +60,18 @@ export function resolveModel(settings: RunSettings, env: NodeJS.ProcessEnv): Res
   const variable = settings.apiKeyEnv ?? knownProviders[name];
   const apiKey = env[variable];
   if ((apiKey === undefined || apiKey === '') && settings.baseUrl === undefined) {
-    throw new CliError(`missing API key: set the environment variable ${variable} (or name another with --api-key-env)`);
+    throw new CliError(
+      `missing API key: set the environment variable ${variable} (or name another with --api-key-env)`,
+    );
   }
   const options = {
     ...(apiKey === undefined || apiKey === '' ? {} : { apiKey }),
     ...(settings.baseUrl === undefined ? {} : { baseURL: settings.baseUrl }),
   };
   const provider =
-    name === 'anthropic' ? createAnthropicProvider({ ...options, apiKey: apiKey ?? '' }) : createOpenAICompatibleProvider({ ...options, name });
+    name === 'anthropic'
+      ? createAnthropicProvider({ ...options, apiKey: apiKey ?? '' })
+      : createOpenAICompatibleProvider({ ...options, name });
   return { model: `${name}:${modelName}`, providerName: name, provider };
 }
 
@@ -88,7 +94,10 @@ function knownModels(provider?: ProviderName): string[] {
     'anthropic:claude-haiku-4-5',
     'anthropic:claude-3-5-haiku',
   ]) {
-    if (table.lookup(candidate) !== undefined && (provider === undefined || candidate.startsWith(`${provider}:`))) {
+    if (
+      table.lookup(candidate) !== undefined &&
+      (provider === undefined || candidate.startsWith(`${provider}:`))
+    ) {
       names.push(provider === undefined ? candidate : candidate.slice(provider.length + 1));
     }
   }

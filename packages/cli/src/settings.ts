@@ -56,7 +56,8 @@ export async function mergeSettings(
     format: merged.format,
     model,
     prompt: await readTextOption(cwd, promptValue, 'prompt'),
-    system: merged.system === undefined ? undefined : await readTextOption(cwd, merged.system, 'system prompt'),
+    system:
+      merged.system === undefined ? undefined : await readTextOption(cwd, merged.system, 'system prompt'),
     schema: merged.schema === undefined ? undefined : await readSchema(cwd, merged.schema),
     key: merged.key,
     concurrency: merged.concurrency ?? defaults.concurrency,

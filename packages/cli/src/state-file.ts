@@ -59,7 +59,9 @@ export async function readState(path: string): Promise<StateFile | undefined> {
     if (state.tool !== 'llmbatch' || state.version !== 1) throw new Error('not an llmbatch state file');
     return state;
   } catch (error) {
-    throw new CliError(`state file ${path} is corrupt (${(error as Error).message}); pass --overwrite to start over`);
+    throw new CliError(
+      `state file ${path} is corrupt (${(error as Error).message}); pass --overwrite to start over`,
+    );
   }
 }
 
@@ -74,7 +76,11 @@ export async function removeState(path: string): Promise<void> {
 }
 
 /** Builds the state for `settings`, keeping `createdAt` of a previous state. */
-export function stateFor(settings: RunSettings, status: StateFile['status'], previous?: StateFile): StateFile {
+export function stateFor(
+  settings: RunSettings,
+  status: StateFile['status'],
+  previous?: StateFile,
+): StateFile {
   const now = new Date().toISOString();
   return {
     version: 1,
@@ -123,6 +129,7 @@ export function differences(before: LedgerSettings, now: LedgerSettings): string
   if (before.prompt !== now.prompt) names.push('prompt');
   if (before.system !== now.system) names.push('system prompt');
   if (JSON.stringify(before.schema) !== JSON.stringify(now.schema)) names.push('schema');
-  if (before.key !== now.key) names.push(`key field (${before.key ?? 'row number'} → ${now.key ?? 'row number'})`);
+  if (before.key !== now.key)
+    names.push(`key field (${before.key ?? 'row number'} → ${now.key ?? 'row number'})`);
   return names;
 }

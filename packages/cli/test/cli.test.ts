@@ -18,7 +18,21 @@ async function fake(options: Parameters<typeof startFakeProvider>[0] = {}) {
 }
 
 function runArgs(url: string, extra: string[] = []) {
-  return ['run', 'data.csv', '-p', 'prompt.md', '-m', 'openai:gpt-4o-mini', '--base-url', `${url}/v1`, '-o', 'out.jsonl', '-k', 'id', ...extra];
+  return [
+    'run',
+    'data.csv',
+    '-p',
+    'prompt.md',
+    '-m',
+    'openai:gpt-4o-mini',
+    '--base-url',
+    `${url}/v1`,
+    '-o',
+    'out.jsonl',
+    '-k',
+    'id',
+    ...extra,
+  ];
 }
 
 function keysOf(rows: Array<Record<string, unknown>>) {
@@ -46,7 +60,10 @@ describe('llmbatch run', () => {
     expect(result.stderr).toContain('Tokens: 225 in (0 cached), 375 out; cost $0.000259; retries 0\n');
     expect(result.stdout).toBe('');
     const state = JSON.parse(await readFile(join(dir, 'out.jsonl.llmbatch-state.json'), 'utf8'));
-    expect(state).toMatchObject({ status: 'completed', settings: { model: 'openai:gpt-4o-mini', prompt: 'Label this: {{text}}', key: 'id' } });
+    expect(state).toMatchObject({
+      status: 'completed',
+      settings: { model: 'openai:gpt-4o-mini', prompt: 'Label this: {{text}}', key: 'id' },
+    });
     expect(JSON.stringify(state)).not.toContain(key.OPENAI_API_KEY);
   });
 
@@ -56,12 +73,20 @@ describe('llmbatch run', () => {
     const result = await cli(runArgs(provider.url, ['--json']), dir, key);
     expect(result.code).toBe(0);
     const summary = JSON.parse(result.stdout);
-    expect(summary).toMatchObject({ output: 'out.jsonl', status: 'completed', exitCode: 0, summary: { succeeded: 3, failed: 0 } });
+    expect(summary).toMatchObject({
+      output: 'out.jsonl',
+      status: 'completed',
+      exitCode: 0,
+      summary: { succeeded: 3, failed: 0 },
+    });
   });
 
   it('exits 0 with unit errors summarised, and 1 with --fail-on-unit-error', async () => {
     const dir = await workspace(4);
-    const provider = await fake({ respond: (request) => (request.userText.includes('row 2') ? { status: 400, content: 'bad row' } : undefined) });
+    const provider = await fake({
+      respond: (request) =>
+        request.userText.includes('row 2') ? { status: 400, content: 'bad row' } : undefined,
+    });
     const first = await cli(runArgs(provider.url), dir, key);
     expect(first.code).toBe(0);
     expect(first.stderr).toMatch(/^Done: 3 ok, 1 failed/m);
@@ -75,7 +100,22 @@ describe('providers', () => {
     const dir = await workspace(3);
     const provider = await fake();
     const result = await cli(
-      ['run', 'data.csv', '-p', 'prompt.md', '-m', 'anthropic:claude-haiku-4-5', '--base-url', provider.url, '-o', 'out.jsonl', '-k', 'id', '--max-tokens', '64'],
+      [
+        'run',
+        'data.csv',
+        '-p',
+        'prompt.md',
+        '-m',
+        'anthropic:claude-haiku-4-5',
+        '--base-url',
+        provider.url,
+        '-o',
+        'out.jsonl',
+        '-k',
+        'id',
+        '--max-tokens',
+        '64',
+      ],
       dir,
       { ANTHROPIC_API_KEY: 'sk-ant-cli-test-0123456789' },
     );
@@ -83,7 +123,10 @@ describe('providers', () => {
     const rows = await readJsonl(join(dir, 'out.jsonl'));
     expect(keysOf(rows)).toEqual(expectedKeys(3));
     expect(rows[1]).toMatchObject({ status: 'ok', value: { echo: 'Label this: "row 1, with a comma"' } });
-    expect(provider.log[0]).toMatchObject({ api: 'anthropic', body: { model: 'claude-haiku-4-5', max_tokens: 64 } });
+    expect(provider.log[0]).toMatchObject({
+      api: 'anthropic',
+      body: { model: 'claude-haiku-4-5', max_tokens: 64 },
+    });
     expect(provider.log[0]?.headers['x-api-key']).not.toContain('sk-ant-cli-test');
   });
 });
@@ -121,7 +164,9 @@ describe('resume', () => {
     for (let round = 0; round < 5; round++) {
       const running = start(runArgs(provider.url, ['-c', '6']), dir, key);
       const target = provider.stats.answered + 5 + Math.floor(Math.random() * 20);
-      await expect.poll(() => provider.stats.answered >= target || running.child.exitCode !== null, { timeout: 20_000 }).toBe(true);
+      await expect
+        .poll(() => provider.stats.answered >= target || running.child.exitCode !== null, { timeout: 20_000 })
+        .toBe(true);
       running.child.kill('SIGKILL');
       await running.exit;
     }
@@ -143,7 +188,9 @@ describe('resume', () => {
     await writeFile(join(dir, 'prompt.md'), 'A different prompt: {{text}}');
     const refused = await cli(runArgs(provider.url), dir, key);
     expect(refused.code).toBe(2);
-    expect(refused.stderr).toContain('llmbatch: refusing to resume out.jsonl: prompt differ from the run that wrote it.');
+    expect(refused.stderr).toContain(
+      'llmbatch: refusing to resume out.jsonl: prompt differ from the run that wrote it.',
+    );
     expect(provider.stats.received).toBe(10);
   });
 
@@ -151,7 +198,8 @@ describe('resume', () => {
     const dir = await workspace(8);
     let failing = true;
     const provider = await fake({
-      respond: (request) => (failing && /row [25],/.test(request.userText) ? { status: 400, content: 'flaky' } : undefined),
+      respond: (request) =>
+        failing && /row [25],/.test(request.userText) ? { status: 400, content: 'flaky' } : undefined,
     });
     expect((await cli(runArgs(provider.url), dir, key)).code).toBe(0);
     const before = await readJsonl(join(dir, 'out.jsonl'));
@@ -171,10 +219,28 @@ describe('resume', () => {
 describe('llmbatch estimate', () => {
   it('counts units and tokens and prints the cost range without sending anything', async () => {
     const dir = await workspace(30);
-    const result = await cli(['estimate', 'data.csv', '-p', 'prompt.md', '-m', 'openai:gpt-4o-mini', '--max-tokens', '100', '--json'], dir);
+    const result = await cli(
+      [
+        'estimate',
+        'data.csv',
+        '-p',
+        'prompt.md',
+        '-m',
+        'openai:gpt-4o-mini',
+        '--max-tokens',
+        '100',
+        '--json',
+      ],
+      dir,
+    );
     expect(result.code).toBe(0);
     const estimate = JSON.parse(result.stdout);
-    expect(estimate).toMatchObject({ units: 30, model: 'openai:gpt-4o-mini', tokenizer: 'o200k_base', overContextWindow: 0 });
+    expect(estimate).toMatchObject({
+      units: 30,
+      model: 'openai:gpt-4o-mini',
+      tokenizer: 'o200k_base',
+      overContextWindow: 0,
+    });
     expect(estimate.outputTokens.high).toBe(3000);
     expect(estimate.inputTokens).toBeGreaterThan(30 * 5);
     expect(estimate.cost.low).toBeLessThan(estimate.cost.expected);
@@ -185,9 +251,14 @@ describe('llmbatch estimate', () => {
 
   it('prints a human-readable estimate', async () => {
     const dir = await workspace(3);
-    const result = await cli(['estimate', 'data.csv', '-p', 'prompt.md', '-m', 'openai:gpt-4o-mini', '--max-tokens', '50'], dir);
+    const result = await cli(
+      ['estimate', 'data.csv', '-p', 'prompt.md', '-m', 'openai:gpt-4o-mini', '--max-tokens', '50'],
+      dir,
+    );
     expect(result.code).toBe(0);
-    expect(result.stdout).toMatch(/^Estimate for 3 units with openai:gpt-4o-mini \(prices [\d-]+, tokens by o200k_base\):$/m);
+    expect(result.stdout).toMatch(
+      /^Estimate for 3 units with openai:gpt-4o-mini \(prices [\d-]+, tokens by o200k_base\):$/m,
+    );
     expect(result.stdout).toMatch(/^ {2}output tokens {2}low \d+ {2}expected \d+ {2}high 150$/m);
     expect(result.stdout).toMatch(/^ {2}over context {3}0 units$/m);
   });
@@ -208,35 +279,65 @@ describe('errors', () => {
   it('missing input file → exit 2 naming it', async () => {
     const dir = await workspace(1);
     const provider = await fake();
-    const result = await cli(['run', 'nope.csv', '-p', 'prompt.md', '-m', 'openai:gpt-4o-mini', '--base-url', `${provider.url}/v1`, '-o', 'o.jsonl'], dir, key);
+    const result = await cli(
+      [
+        'run',
+        'nope.csv',
+        '-p',
+        'prompt.md',
+        '-m',
+        'openai:gpt-4o-mini',
+        '--base-url',
+        `${provider.url}/v1`,
+        '-o',
+        'o.jsonl',
+      ],
+      dir,
+      key,
+    );
     expect(result.code).toBe(2);
     expect(result.stderr).toMatch(/^llmbatch: .*nope\.csv/m);
   });
 
   it('a directory as input → exit 2', async () => {
     const dir = await workspace(1);
-    const result = await cli(['run', '.', '-p', 'prompt.md', '-m', 'mock:echo', '-o', 'o.jsonl', '--format', 'jsonl'], dir);
+    const result = await cli(
+      ['run', '.', '-p', 'prompt.md', '-m', 'mock:echo', '-o', 'o.jsonl', '--format', 'jsonl'],
+      dir,
+    );
     expect(result.code).toBe(2);
   });
 
   it('bad schema → exit 2 naming the file', async () => {
     const dir = await workspace(1);
     await writeFile(join(dir, 'schema.json'), '{ not json');
-    const result = await cli(['run', 'data.csv', '-p', 'prompt.md', '-m', 'mock:echo', '--schema', 'schema.json', '-o', 'o.jsonl'], dir);
+    const result = await cli(
+      ['run', 'data.csv', '-p', 'prompt.md', '-m', 'mock:echo', '--schema', 'schema.json', '-o', 'o.jsonl'],
+      dir,
+    );
     expect(result.code).toBe(2);
     expect(result.stderr).toMatch(/^llmbatch: schema file schema\.json is not valid JSON/m);
   });
 
   it('unknown model → exit 2 listing the known ones', async () => {
     const dir = await workspace(1);
-    const result = await cli(['run', 'data.csv', '-p', 'prompt.md', '-m', 'openai:gpt-9', '-o', 'o.jsonl'], dir, key);
+    const result = await cli(
+      ['run', 'data.csv', '-p', 'prompt.md', '-m', 'openai:gpt-9', '-o', 'o.jsonl'],
+      dir,
+      key,
+    );
     expect(result.code).toBe(2);
-    expect(result.stderr).toContain('llmbatch: unknown model "openai:gpt-9"; known openai models: gpt-4o-mini, gpt-4o,');
+    expect(result.stderr).toContain(
+      'llmbatch: unknown model "openai:gpt-9"; known openai models: gpt-4o-mini, gpt-4o,',
+    );
   });
 
   it('missing API key → exit 2 naming the environment variable', async () => {
     const dir = await workspace(1);
-    const result = await cli(['run', 'data.csv', '-p', 'prompt.md', '-m', 'openai:gpt-4o-mini', '-o', 'o.jsonl'], dir);
+    const result = await cli(
+      ['run', 'data.csv', '-p', 'prompt.md', '-m', 'openai:gpt-4o-mini', '-o', 'o.jsonl'],
+      dir,
+    );
     expect(result.code).toBe(2);
     expect(result.stderr).toBe(
       'llmbatch: missing API key: set the environment variable OPENAI_API_KEY (or name another with --api-key-env)\n',
@@ -264,7 +365,13 @@ describe('config file precedence: defaults < llmbatch.config.json < flags', () =
     const provider = await fake();
     await writeFile(
       join(dir, 'llmbatch.config.json'),
-      JSON.stringify({ model: 'openai:gpt-4o', prompt: 'prompt.md', concurrency: 3, retries: 1, baseUrl: `${provider.url}/v1` }),
+      JSON.stringify({
+        model: 'openai:gpt-4o',
+        prompt: 'prompt.md',
+        concurrency: 3,
+        retries: 1,
+        baseUrl: `${provider.url}/v1`,
+      }),
     );
     const result = await cli(['run', 'data.csv', '-o', 'out.jsonl', '-m', 'openai:gpt-4o-mini'], dir, key);
     expect(result.code).toBe(0);

@@ -9,7 +9,15 @@ import type { CliIO } from '../io.js';
 import { createProgressReporter } from '../progress.js';
 import { resolveModel } from '../providers.js';
 import type { RunSettings } from '../settings.js';
-import { differences, ledgerSettings, readState, removeState, stateFor, statePathFor, writeState } from '../state-file.js';
+import {
+  differences,
+  ledgerSettings,
+  readState,
+  removeState,
+  stateFor,
+  statePathFor,
+  writeState,
+} from '../state-file.js';
 import { formatEstimate, formatSummary } from './format.js';
 
 /** Flags that change how a run is carried out but not what it means. */
@@ -51,7 +59,8 @@ function engineFor(settings: RunSettings, provider: ReturnType<typeof resolveMod
  */
 export async function executeRun(settings: RunSettings, flags: RunFlags, io: CliIO): Promise<number> {
   const output = settings.output === '-' ? '-' : resolve(io.cwd, settings.output);
-  if (output === '-' && flags.json) throw new CliError('--json prints the summary on stdout; it cannot be used with -o -');
+  if (output === '-' && flags.json)
+    throw new CliError('--json prints the summary on stdout; it cannot be used with -o -');
   const statePath = output === '-' ? undefined : statePathFor(output);
   const resolved = resolveModel(settings, io.env);
   const job = jobFor(settings, resolved.model);
@@ -78,7 +87,9 @@ export async function executeRun(settings: RunSettings, flags: RunFlags, io: Cli
       const state = await readResumeState(output, format);
       done = state.keys;
       if (state.truncatedBytes > 0 && !flags.quiet) {
-        io.stderr.write(`Repaired ${settings.output}: removed a torn last record (${state.truncatedBytes} bytes).\n`);
+        io.stderr.write(
+          `Repaired ${settings.output}: removed a torn last record (${state.truncatedBytes} bytes).\n`,
+        );
       }
     }
   }
@@ -94,7 +105,10 @@ export async function executeRun(settings: RunSettings, flags: RunFlags, io: Cli
     io.stderr.write(`${formatEstimate(estimate)}\n`);
     const expected = estimate.cost?.expected ?? 0;
     if (!flags.yes && expected > settings.confirmAbove) {
-      const answer = await ask(io, `Expected cost $${expected.toFixed(2)} is above $${settings.confirmAbove.toFixed(2)}. Continue? [y/N] `);
+      const answer = await ask(
+        io,
+        `Expected cost $${expected.toFixed(2)} is above $${settings.confirmAbove.toFixed(2)}. Continue? [y/N] `,
+      );
       if (!/^y(es)?$/i.test(answer.trim())) {
         await engine.close();
         io.stderr.write('Nothing was sent.\n');
@@ -118,13 +132,18 @@ export async function executeRun(settings: RunSettings, flags: RunFlags, io: Cli
     interrupts++;
     stoppedBy ??= signal;
     if (interrupts > 1) io.exitNow(signal === 'SIGINT' ? exitCodes.interrupted : exitCodes.terminated);
-    if (!flags.quiet) io.stderr.write('\nStopping: in-flight requests are being cancelled (Ctrl-C again to exit at once)…\n');
+    if (!flags.quiet)
+      io.stderr.write('\nStopping: in-flight requests are being cancelled (Ctrl-C again to exit at once)…\n');
     controller.abort();
   };
-  const unsubscribe = [io.onSignal('SIGINT', () => stop('SIGINT')), io.onSignal('SIGTERM', () => stop('SIGTERM'))];
+  const unsubscribe = [
+    io.onSignal('SIGINT', () => stop('SIGINT')),
+    io.onSignal('SIGTERM', () => stop('SIGTERM')),
+  ];
 
   const previouslyDone = done?.size ?? 0;
-  const isDone = (key: string) => (flags.onlyKeys === undefined ? done?.has(key) === true : !flags.onlyKeys.has(key));
+  const isDone = (key: string) =>
+    flags.onlyKeys === undefined ? done?.has(key) === true : !flags.onlyKeys.has(key);
   const run = engine.run(source, job, {
     signal: controller.signal,
     ordered: settings.ordered,
@@ -135,7 +154,10 @@ export async function executeRun(settings: RunSettings, flags: RunFlags, io: Cli
     ? undefined
     : createProgressReporter({
         stream: io.stderr,
-        total: estimate === undefined ? undefined : estimate.units - (flags.onlyKeys === undefined ? previouslyDone : 0),
+        total:
+          estimate === undefined
+            ? undefined
+            : estimate.units - (flags.onlyKeys === undefined ? previouslyDone : 0),
         previouslyDone,
       });
   if (reporter !== undefined) run.on('progress', (progress) => reporter.update(progress));
@@ -156,8 +178,14 @@ export async function executeRun(settings: RunSettings, flags: RunFlags, io: Cli
   reporter?.stop();
   const summary = await run.summary;
   await engine.close();
-  const status = failure !== undefined || summary.reason === 'failed' ? 'failed' : stoppedBy !== undefined ? 'interrupted' : 'completed';
-  if (statePath !== undefined) await writeState(statePath, { ...stateFor(settings, status, previous), lastSummary: summary });
+  const status =
+    failure !== undefined || summary.reason === 'failed'
+      ? 'failed'
+      : stoppedBy !== undefined
+        ? 'interrupted'
+        : 'completed';
+  if (statePath !== undefined)
+    await writeState(statePath, { ...stateFor(settings, status, previous), lastSummary: summary });
   return report(settings, flags, io, summary, { previouslyDone, status, failure, stoppedBy });
 }
 
@@ -166,7 +194,12 @@ function report(
   flags: RunFlags,
   io: CliIO,
   summary: RunSummary,
-  outcome: { previouslyDone: number; status: string; failure: unknown; stoppedBy: 'SIGINT' | 'SIGTERM' | undefined },
+  outcome: {
+    previouslyDone: number;
+    status: string;
+    failure: unknown;
+    stoppedBy: 'SIGINT' | 'SIGTERM' | undefined;
+  },
 ): number {
   const exitCode =
     outcome.stoppedBy === 'SIGINT'

@@ -38,13 +38,24 @@ export function settingsFromState(output: string, state: StateFile, flags: LLMBa
 export async function requireState(output: string, io: CliIO): Promise<StateFile> {
   const state = await readState(statePathFor(resolve(io.cwd, output)));
   if (state === undefined) {
-    throw new CliError(`nothing to resume: ${output} has no llmbatch state file beside it (${output}.llmbatch-state.json)`);
+    throw new CliError(
+      `nothing to resume: ${output} has no llmbatch state file beside it (${output}.llmbatch-state.json)`,
+    );
   }
   return state;
 }
 
 /** `llmbatch resume <output>`: continues where the run stopped. */
-export async function executeResume(output: string, flags: LLMBatchConfig, runFlags: RunFlags, io: CliIO): Promise<number> {
+export async function executeResume(
+  output: string,
+  flags: LLMBatchConfig,
+  runFlags: RunFlags,
+  io: CliIO,
+): Promise<number> {
   const state = await requireState(output, io);
-  return executeRun(settingsFromState(output, state, flags), { ...runFlags, overwrite: false, force: false }, io);
+  return executeRun(
+    settingsFromState(output, state, flags),
+    { ...runFlags, overwrite: false, force: false },
+    io,
+  );
 }

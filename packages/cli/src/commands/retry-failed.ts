@@ -34,7 +34,11 @@ export async function executeRetryFailed(
   if (!runFlags.quiet) io.stderr.write(`Retrying ${failed.size} failed units of ${output}…\n`);
   const retryPath = `${path}.retry.jsonl`;
   const settings = { ...settingsFromState(retryPath, state, flags), ordered: true };
-  const code = await executeRun(settings, { ...runFlags, overwrite: true, force: false, onlyKeys: failed }, io);
+  const code = await executeRun(
+    settings,
+    { ...runFlags, overwrite: true, force: false, onlyKeys: failed },
+    io,
+  );
   try {
     if (code === exitCodes.ok || code === exitCodes.failed) await replaceLines(path, retryPath);
   } finally {
@@ -42,13 +46,17 @@ export async function executeRetryFailed(
     await removeState(statePathFor(retryPath));
   }
   const current = await readState(statePathFor(path));
-  if (current !== undefined) await writeState(statePathFor(path), { ...current, updatedAt: new Date().toISOString() });
+  if (current !== undefined)
+    await writeState(statePathFor(path), { ...current, updatedAt: new Date().toISOString() });
   return code;
 }
 
 async function replaceLines(path: string, replacementsPath: string): Promise<void> {
   const replacements = new Map<string, string>();
-  for await (const line of createInterface({ input: createReadStream(replacementsPath), crlfDelay: Infinity })) {
+  for await (const line of createInterface({
+    input: createReadStream(replacementsPath),
+    crlfDelay: Infinity,
+  })) {
     if (line.trim() === '') continue;
     replacements.set((JSON.parse(line) as { key: string }).key, line);
   }
@@ -59,7 +67,8 @@ async function replaceLines(path: string, replacementsPath: string): Promise<voi
     if (line.trim() === '') continue;
     const key = (JSON.parse(line) as { key: string }).key;
     const replacement = replacements.get(key);
-    if (!out.write(`${replacement ?? line}\n`)) await new Promise<void>((resolve) => out.once('drain', () => resolve()));
+    if (!out.write(`${replacement ?? line}\n`))
+      await new Promise<void>((resolve) => out.once('drain', () => resolve()));
   }
   out.end();
   await finished(out);
