@@ -1,6 +1,7 @@
 import * as z from 'zod';
 import { type Clock, systemClock } from '../clock.js';
 import { LLMBatchError } from '../errors.js';
+import { onAbort } from '../internal/abort-fan-out.js';
 import { abortedError } from '../internal/policies-abort.js';
 import { parsePolicyOptions } from '../internal/policies-options.js';
 import { startTimer } from '../internal/policies-timer.js';
@@ -66,7 +67,7 @@ function runWithDeadline<T>(
       if (settled) return false;
       settled = true;
       cancelTimer();
-      outer.removeEventListener('abort', onOuterAbort);
+      stopWatching();
       return true;
     };
     const fail = (error: LLMBatchError): void => {
@@ -84,7 +85,7 @@ function runWithDeadline<T>(
         }),
       ),
     );
-    outer.addEventListener('abort', onOuterAbort);
+    const stopWatching = onAbort(outer, onOuterAbort);
 
     let pending: Promise<T>;
     try {
