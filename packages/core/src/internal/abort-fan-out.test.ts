@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { onAbort } from './abort-fan-out.js';
 
 describe('onAbort', () => {
-  it("adds one native listener however many watchers, calls only those still watching, and removes it with the last', () => {
+  it('adds one native listener however many watchers, and calls only those still watching', () => {
     const controller = new AbortController();
     const calls: number[] = [];
     const stops = Array.from({ length: 1000 }, (_, index) => onAbort(controller.signal, () => calls.push(index)));
