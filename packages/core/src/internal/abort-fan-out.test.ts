@@ -6,7 +6,9 @@ describe('onAbort', () => {
   it('adds one native listener however many watchers, and calls only those still watching', () => {
     const controller = new AbortController();
     const calls: number[] = [];
-    const stops = Array.from({ length: 1000 }, (_, index) => onAbort(controller.signal, () => calls.push(index)));
+    const stops = Array.from({ length: 1000 }, (_, index) =>
+      onAbort(controller.signal, () => calls.push(index)),
+    );
     expect(getEventListeners(controller.signal, 'abort')).toHaveLength(1);
     for (const stop of stops.slice(0, 998)) stop();
     controller.abort();
