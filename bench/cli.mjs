@@ -2,8 +2,8 @@
 // raw undici Pool loop doing the same requests, in one run.
 //
 //   pnpm bench --only cli [--units 100000,1000000] [--repeats 3] [--concurrency 256]
-import { createWriteStream } from 'node:fs';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { createReadStream, createWriteStream } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { finished } from 'node:stream/promises';
@@ -73,14 +73,14 @@ export async function main(argv) {
           'BENCH_KEY',
         ]);
         if (figures.code !== 0) throw new Error(`llmbatch exited with ${figures.code}`);
-        const lines = (await readFile(output, 'utf8')).split('\n').filter(Boolean).length;
+        const lines = await countLines(output);
         if (lines !== units) throw new Error(`llmbatch wrote ${lines} of ${units} results`);
         cli.push(figures);
         await rm(output, { force: true });
       }
       const cliRate = median(cli.map((run) => units / run.seconds));
       const rawRate = median(raw.map((run) => units / run.seconds));
-      rows.push({
+      const row = {
         units,
         runs: times,
         cliRate,
@@ -89,7 +89,9 @@ export async function main(argv) {
         cliCpu: median(cli.map((run) => run.cpuSeconds)),
         cliRssMiB: Math.max(...cli.map((run) => run.peakRssBytes)) / 2 ** 20,
         rawRssMiB: Math.max(...raw.map((run) => run.peakRssBytes)) / 2 ** 20,
-      });
+      };
+      rows.push(row);
+      console.error(`cli bench: ${JSON.stringify(row)}`);
     }
   } finally {
     await server.stop();
@@ -107,6 +109,14 @@ export async function main(argv) {
       `| ${row.units} | ${row.runs} | ${row.cliRate.toFixed(0)} | ${row.rawRate.toFixed(0)} | ${row.ratio.toFixed(2)} | ${row.cliCpu.toFixed(1)} | ${row.cliRssMiB.toFixed(0)} | ${row.rawRssMiB.toFixed(0)} |`,
     );
   }
+}
+
+async function countLines(path) {
+  let lines = 0;
+  for await (const chunk of createReadStream(path)) {
+    for (let index = chunk.indexOf(10); index !== -1; index = chunk.indexOf(10, index + 1)) lines++;
+  }
+  return lines;
 }
 
 async function writeCsv(path, units) {

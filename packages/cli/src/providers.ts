@@ -76,30 +76,9 @@ export function resolveModel(settings: RunSettings, env: NodeJS.ProcessEnv): Res
 }
 
 function knownModels(provider?: ProviderName): string[] {
-  const table = createPriceTable();
-  const names: string[] = [];
-  for (const candidate of [
-    'openai:gpt-4o-mini',
-    'openai:gpt-4o',
-    'openai:gpt-4.1',
-    'openai:gpt-4.1-mini',
-    'openai:gpt-4.1-nano',
-    'openai:o4-mini',
-    'openai:gpt-5',
-    'openai:gpt-5-mini',
-    'openai:gpt-5-nano',
-    'anthropic:claude-opus-4-1',
-    'anthropic:claude-sonnet-4-5',
-    'anthropic:claude-sonnet-4',
-    'anthropic:claude-haiku-4-5',
-    'anthropic:claude-3-5-haiku',
-  ]) {
-    if (
-      table.lookup(candidate) !== undefined &&
-      (provider === undefined || candidate.startsWith(`${provider}:`))
-    ) {
-      names.push(provider === undefined ? candidate : candidate.slice(provider.length + 1));
-    }
-  }
-  return names;
+  const names = createPriceTable()
+    .models()
+    .filter((name) => !name.startsWith('mock:'));
+  if (provider === undefined) return names;
+  return names.filter((name) => name.startsWith(`${provider}:`)).map((name) => name.slice(provider.length + 1));
 }

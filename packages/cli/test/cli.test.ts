@@ -328,7 +328,7 @@ describe('errors', () => {
     );
     expect(result.code).toBe(2);
     expect(result.stderr).toContain(
-      'llmbatch: unknown model "openai:gpt-9"; known openai models: gpt-4o-mini, gpt-4o,',
+      'llmbatch: unknown model "openai:gpt-9"; known openai models: gpt-4o-mini, gpt-4o, gpt-4.1, gpt-4.1-mini,',
     );
   });
 

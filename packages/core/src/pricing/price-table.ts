@@ -28,6 +28,8 @@ export interface PriceTable {
   lookup(model: string): ModelPrice | undefined;
   /** Cost in USD of `usage` for `model`, or `null` when the model has no price. */
   cost(model: string, usage: Usage): number | null;
+  /** Every priced model as `provider:model`, in table order (for listing the known models). */
+  models(): string[];
 }
 
 /** Options of {@link createPriceTable}. */
@@ -77,6 +79,7 @@ export function createPriceTable(options: PriceTableOptions = {}): PriceTable {
   return {
     pricingVersion,
     lookup,
+    models: () => [...models.keys()],
     cost(model: string, usage: Usage): number | null {
       const price = lookup(model);
       if (price === undefined) return null;
