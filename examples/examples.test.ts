@@ -38,4 +38,15 @@ describe('examples run and print what their docs say', () => {
     ]);
     expect(lines[4]).toMatch(/^done 3, ok 3, failed 0, cost \$0\.0000\d\d of budget \$0\.01$/);
   });
+
+  it('sdk-quickstart.ts drives an in-process server through the SDK: sign-up to provider keys and a typed error', async () => {
+    const lines = (await example('sdk-quickstart.ts')).trim().split('\n');
+    expect(lines).toEqual([
+      'signed up, email verified: true',
+      'logged in; org "Analytical Engines" (owner)',
+      'api token "quickstart" (admin) lbk_…',
+      'provider keys: anthropic main (anthropic), openai main (openai)',
+      'NotFoundError: not-found (request id present)',
+    ]);
+  });
 });

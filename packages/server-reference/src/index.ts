@@ -10,6 +10,8 @@ export type { OrgContext, Principal, RouteAccess } from './auth/principal.js';
 export { main } from './cli/main.js';
 export type { RunApiOptions } from './cli/run-api.js';
 export { runApi } from './cli/run-api.js';
+export type { RunWorkerOptions } from './cli/run-worker.js';
+export { runWorker } from './cli/run-worker.js';
 export { ConfigError } from './config/config-error.js';
 export type { LoadConfigOptions, ServerConfig } from './config/load-config.js';
 export { loadConfig } from './config/load-config.js';
@@ -28,11 +30,14 @@ export { createPostgresDatabase } from './db/postgres-database.js';
 export type { Role, TenantTables } from './db/rows.js';
 export type { Condition, ListOptions, TenantScope, Where } from './db/tenant-scope.js';
 export { tenantScope } from './db/tenant-scope.js';
+export type { FileFormat } from './files/file-format.js';
 export type { ApiErrorCode, ApiErrorOptions } from './http/api-error.js';
 export { ApiError, apiErrorStatus } from './http/api-error.js';
 export type { AppContext } from './http/app-context.js';
 export type { ApiApp, CreateAppOptions, RouteModule, RouteSummary } from './http/create-app.js';
 export { apiVersion, createApp } from './http/create-app.js';
+export type { JobStatus } from './jobs/job-status.js';
+export { allowedTransitions, canTransition, jobStatuses } from './jobs/job-status.js';
 export type { LoggerOptions } from './logging/logger.js';
 export { createLogger } from './logging/logger.js';
 export type { Mailer, MailMessage, OutboxMail, SmtpMailerOptions } from './mail/mailer.js';
@@ -46,7 +51,19 @@ export {
   rotateProviderKeys,
   storeProviderKey,
 } from './provider-keys/provider-key-store.js';
-export type { LlmbatchServer, ServerOptions } from './server.js';
+export type { LlmbatchServer, ServerOptions, ServerWorkerOptions } from './server.js';
 export { createServer, defaultRouteModules } from './server.js';
+export type { FilesystemStorageOptions } from './storage/filesystem-storage.js';
+export { createFilesystemStorage } from './storage/filesystem-storage.js';
+export type {
+  ObjectKey,
+  StorageDriver,
+  StorageErrorCode,
+  StoredObject,
+  WriteOptions,
+} from './storage/storage-driver.js';
+export { objectKeyFor, StorageError } from './storage/storage-driver.js';
 export type { WallClock } from './wall-clock.js';
 export { systemWallClock } from './wall-clock.js';
+export type { Worker, WorkerOptions } from './worker/create-worker.js';
+export { createWorker } from './worker/create-worker.js';

@@ -1,3 +1,4 @@
+import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { adminRoutes } from './admin/admin-routes.js';
 import { apiTokenRoutes } from './api-tokens/api-token-routes.js';
@@ -13,9 +14,13 @@ import { createKeyRing } from './crypto/key-ring.js';
 import type { Database } from './db/database.js';
 import { migrate } from './db/migrate.js';
 import { openDatabase } from './db/open-database.js';
+import { fileRoutes } from './files/file-routes.js';
 import type { AppContext } from './http/app-context.js';
 import { type ApiApp, createApp, type RouteModule, type RouteSummary } from './http/create-app.js';
 import { healthRoutes } from './http/health-routes.js';
+import { jobEstimateRoutes } from './jobs/job-estimate-routes.js';
+import { jobEventRoutes } from './jobs/job-events.js';
+import { jobRoutes } from './jobs/job-routes.js';
 import { createLogger } from './logging/logger.js';
 import { createOutboxMailer, createSmtpMailer, type Mailer } from './mail/mailer.js';
 import { outboxRoutes } from './mail/outbox-routes.js';
@@ -23,7 +28,10 @@ import { invitationRoutes } from './orgs/invitation-routes.js';
 import { memberRoutes } from './orgs/member-routes.js';
 import { orgRoutes } from './orgs/org-routes.js';
 import { providerKeyRoutes } from './provider-keys/provider-key-routes.js';
+import { createFilesystemStorage } from './storage/filesystem-storage.js';
+import type { StorageDriver } from './storage/storage-driver.js';
 import { systemWallClock, type WallClock } from './wall-clock.js';
+import { createWorker, type Worker, type WorkerOptions } from './worker/create-worker.js';
 
 /**
  * The route modules of the API, in registration order (and OpenAPI order).
@@ -43,6 +51,10 @@ export const defaultRouteModules: readonly RouteModule[] = [
   invitationRoutes,
   apiTokenRoutes,
   providerKeyRoutes,
+  fileRoutes,
+  jobEstimateRoutes,
+  jobRoutes,
+  jobEventRoutes,
   auditRoutes,
   adminRoutes,
   outboxRoutes,
@@ -68,7 +80,22 @@ export interface ServerOptions {
   migrateOnStart?: boolean;
   /** Extra route modules registered after the built-in ones; each route must declare `config.access`. */
   extraRoutes?: readonly RouteModule[];
+  /** Where uploaded files are kept. @default the filesystem, under `<config.dataDirectory>/files` */
+  storage?: StorageDriver;
+  /** Largest accepted upload, in bytes. @default 1073741824 (1 GiB) */
+  maxUploadBytes?: number;
+  /**
+   * Runs a job worker in this process too (the `all` mode), started by `ready()` and stopped by
+   * `stop()` before the database closes. @default no worker (the API only)
+   */
+  worker?: ServerWorkerOptions;
 }
+
+/** Settings of the worker embedded by {@link createServer}; the rest comes from the server. */
+export type ServerWorkerOptions = Omit<
+  WorkerOptions,
+  'database' | 'storage' | 'keyRing' | 'logger' | 'clock'
+>;
 
 /**
  * A running (or ready-to-run) llmbatch API server.
@@ -84,9 +111,11 @@ export interface LlmbatchServer {
   readonly app: ApiApp;
   /** The shared dependencies of the routes. */
   readonly context: AppContext;
+  /** The embedded job worker, when `worker` was given. */
+  readonly worker: Worker | undefined;
   /** Every registered route with its access rule. */
   readonly routes: readonly RouteSummary[];
-  /** Applies migrations and loads every route, without listening. Idempotent. */
+  /** Applies migrations, loads every route and starts the embedded worker (if any), without listening. Idempotent. */
   ready(): Promise<void>;
   /** `ready()`, then listens on `config.host:config.port`; returns the URL. Idempotent. */
   start(): Promise<string>;
@@ -141,7 +170,20 @@ export async function createServer(options: ServerOptions): Promise<LlmbatchServ
     }),
     passwordHashing: options.passwordHashing ?? {},
     attemptLimits: { ...defaultAttemptLimits, ...options.attemptLimits },
+    storage: options.storage ?? createFilesystemStorage({ root: join(config.dataDirectory, 'files') }),
+    maxUploadBytes: options.maxUploadBytes ?? 1024 * 1024 * 1024,
   };
+  const worker: Worker | undefined =
+    options.worker === undefined
+      ? undefined
+      : createWorker({
+          ...options.worker,
+          database,
+          storage: context.storage,
+          keyRing: context.keyRing,
+          logger,
+          clock,
+        });
   const { app, routes } = createApp({
     context,
     logger,
@@ -159,6 +201,7 @@ export async function createServer(options: ServerOptions): Promise<LlmbatchServ
         if (applied.length > 0) logger.info({ applied, current }, 'database migrated');
       }
       await app.ready();
+      worker?.start();
     })();
     return readying;
   };
@@ -186,6 +229,7 @@ export async function createServer(options: ServerOptions): Promise<LlmbatchServ
         await closed;
       }
       clearTimeout(timer);
+      await worker?.stop();
       if (ownsMailer) await mailer.close();
       if (ownsDatabase) await database.close();
       logger.info({ drained }, 'server stopped');
@@ -197,6 +241,7 @@ export async function createServer(options: ServerOptions): Promise<LlmbatchServ
   return {
     app,
     context,
+    worker,
     routes,
     ready,
     start() {

@@ -17,6 +17,8 @@ interface Victim {
   keyId: string;
   tokenId: string;
   invitationId: string;
+  fileId: string;
+  jobId: string;
 }
 
 interface Attempt {
@@ -36,7 +38,15 @@ describe.each(testDatabases())('cross-tenant isolation on %s', (kind) => {
   /** Org B's rows in every tenant table except the audit log, plus the org itself. */
   async function victimRows(): Promise<string> {
     const parts: unknown[] = [];
-    for (const table of ['orgs', 'memberships', 'invitations', 'api_tokens', 'provider_keys']) {
+    for (const table of [
+      'orgs',
+      'memberships',
+      'invitations',
+      'api_tokens',
+      'provider_keys',
+      'files',
+      'jobs',
+    ]) {
       const column = table === 'orgs' ? 'id' : 'org_id';
       const { rows } = await test.database.database.query(
         `SELECT * FROM ${table} WHERE ${column} = $1 ORDER BY id`,
@@ -63,6 +73,17 @@ describe.each(testDatabases())('cross-tenant isolation on %s', (kind) => {
       token: owner.accessToken,
       body: { email: 'pending@example.test', role: 'viewer' },
     });
+    const file = await test.request<{ id: string }>('POST', '/v1/files?name=victim.csv', {
+      token: owner.accessToken,
+      org: owner.orgId,
+      headers: { 'content-type': 'text/csv' },
+      body: 'id,text\n1,victim data\n',
+    });
+    const job = await test.request<{ id: string }>('POST', '/v1/jobs', {
+      token: owner.accessToken,
+      org: owner.orgId,
+      body: { fileId: file.body.id, providerKeyId: key.body.id, model: 'gpt-4o-mini', prompt: '{{text}}' },
+    });
     victim = {
       owner,
       member,
@@ -70,6 +91,8 @@ describe.each(testDatabases())('cross-tenant isolation on %s', (kind) => {
       keyId: key.body.id,
       tokenId: token.id,
       invitationId: invitation.body.id,
+      fileId: file.body.id,
+      jobId: job.body.id,
     };
     before = await victimRows();
   });
@@ -106,7 +129,25 @@ describe.each(testDatabases())('cross-tenant isolation on %s', (kind) => {
       add('GET /v1/provider-keys/:keyId', 'GET', `/v1/provider-keys/${b.keyId}`, { org });
       add('DELETE /v1/provider-keys/:keyId', 'DELETE', `/v1/provider-keys/${b.keyId}`, { org });
       add('DELETE /v1/api-tokens/:tokenId', 'DELETE', `/v1/api-tokens/${b.tokenId}`, { org });
+      add('GET /v1/files/:fileId', 'GET', `/v1/files/${b.fileId}`, { org });
+      add('GET /v1/files/:fileId/content', 'GET', `/v1/files/${b.fileId}/content`, { org });
+      add('DELETE /v1/files/:fileId', 'DELETE', `/v1/files/${b.fileId}`, { org });
+      add('GET /v1/jobs/:jobId', 'GET', `/v1/jobs/${b.jobId}`, { org });
+      add('POST /v1/jobs/:jobId/cancel', 'POST', `/v1/jobs/${b.jobId}/cancel`, { org });
+      add('GET /v1/jobs/:jobId/results', 'GET', `/v1/jobs/${b.jobId}/results`, { org });
+      add('GET /v1/jobs/:jobId/events', 'GET', `/v1/jobs/${b.jobId}/events`, { org });
+      // B's file and key named from either organisation.
+      const jobBody = { fileId: b.fileId, providerKeyId: b.keyId, model: 'gpt-4o-mini', prompt: '{{text}}' };
+      add('POST /v1/jobs', 'POST', '/v1/jobs', { org, body: jobBody });
+      add('POST /v1/jobs/estimate', 'POST', '/v1/jobs/estimate', { org, body: jobBody });
     }
+    add('GET /v1/files', 'GET', '/v1/files', { org: b.orgId });
+    add('POST /v1/files', 'POST', '/v1/files?name=spy.csv', {
+      org: b.orgId,
+      headers: { 'content-type': 'text/csv' },
+      body: 'id\n1\n',
+    });
+    add('GET /v1/jobs', 'GET', '/v1/jobs', { org: b.orgId });
     add('GET /v1/api-tokens', 'GET', '/v1/api-tokens', { org: b.orgId });
     add('POST /v1/api-tokens', 'POST', '/v1/api-tokens', {
       org: b.orgId,

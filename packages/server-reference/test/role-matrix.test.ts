@@ -24,6 +24,8 @@ interface Case {
   route: string;
   /** The roles that may call it, written out here independently of the server's permission table. */
   allowed: Role[];
+  /** False for a POST that changes nothing (so leaves no audit event). @default true */
+  mutation?: boolean;
   send(test: TestServer, fixture: Fixture, actor: TestUser, role: Role): Promise<TestResponse>;
 }
 
@@ -40,7 +42,118 @@ async function createKey(test: TestServer, fixture: Fixture): Promise<string> {
   return response.body.id;
 }
 
+async function createFile(test: TestServer, fixture: Fixture): Promise<string> {
+  const response = await test.request<{ id: string }>('POST', '/v1/files?name=matrix.csv', {
+    ...as(fixture.users.owner, fixture.orgId),
+    headers: { 'content-type': 'text/csv' },
+    body: 'id,text\n1,hello\n',
+  });
+  return response.body.id;
+}
+
+async function createJob(test: TestServer, fixture: Fixture): Promise<string> {
+  const response = await test.request<{ id: string }>('POST', '/v1/jobs', {
+    ...as(fixture.users.owner, fixture.orgId),
+    body: {
+      fileId: await createFile(test, fixture),
+      providerKeyId: await createKey(test, fixture),
+      model: 'gpt-4o-mini',
+      prompt: '{{text}}',
+    },
+  });
+  return response.body.id;
+}
+
 const cases: Case[] = [
+  {
+    route: 'POST /v1/files',
+    allowed: ['owner', 'admin', 'member'],
+    send: (t, f, a) =>
+      t.request('POST', '/v1/files?name=mine.csv', {
+        ...as(a, f.orgId),
+        headers: { 'content-type': 'text/csv' },
+        body: 'id\n1\n',
+      }),
+  },
+  {
+    route: 'GET /v1/files',
+    allowed: everyone,
+    send: (t, f, a) => t.request('GET', '/v1/files', as(a, f.orgId)),
+  },
+  {
+    route: 'GET /v1/files/:fileId',
+    allowed: everyone,
+    send: async (t, f, a) => t.request('GET', `/v1/files/${await createFile(t, f)}`, as(a, f.orgId)),
+  },
+  {
+    route: 'GET /v1/files/:fileId/content',
+    allowed: everyone,
+    send: async (t, f, a) => t.request('GET', `/v1/files/${await createFile(t, f)}/content`, as(a, f.orgId)),
+  },
+  {
+    route: 'DELETE /v1/files/:fileId',
+    allowed: ['owner', 'admin', 'member'],
+    send: async (t, f, a) => t.request('DELETE', `/v1/files/${await createFile(t, f)}`, as(a, f.orgId)),
+  },
+  {
+    route: 'POST /v1/jobs',
+    allowed: ['owner', 'admin', 'member'],
+    send: async (t, f, a) =>
+      t.request('POST', '/v1/jobs', {
+        ...as(a, f.orgId),
+        body: {
+          fileId: await createFile(t, f),
+          providerKeyId: await createKey(t, f),
+          model: 'gpt-4o-mini',
+          prompt: '{{text}}',
+        },
+      }),
+  },
+  {
+    route: 'POST /v1/jobs/estimate',
+    allowed: everyone,
+    mutation: false,
+    send: async (t, f, a) =>
+      t.request('POST', '/v1/jobs/estimate', {
+        ...as(a, f.orgId),
+        body: {
+          fileId: await createFile(t, f),
+          providerKeyId: await createKey(t, f),
+          model: 'gpt-4o-mini',
+          prompt: '{{text}}',
+        },
+      }),
+  },
+  {
+    route: 'GET /v1/jobs',
+    allowed: everyone,
+    send: (t, f, a) => t.request('GET', '/v1/jobs', as(a, f.orgId)),
+  },
+  {
+    route: 'GET /v1/jobs/:jobId',
+    allowed: everyone,
+    send: async (t, f, a) => t.request('GET', `/v1/jobs/${await createJob(t, f)}`, as(a, f.orgId)),
+  },
+  {
+    route: 'POST /v1/jobs/:jobId/cancel',
+    allowed: ['owner', 'admin', 'member'],
+    send: async (t, f, a) => t.request('POST', `/v1/jobs/${await createJob(t, f)}/cancel`, as(a, f.orgId)),
+  },
+  {
+    route: 'GET /v1/jobs/:jobId/results',
+    allowed: everyone,
+    send: async (t, f, a) => t.request('GET', `/v1/jobs/${await createJob(t, f)}/results`, as(a, f.orgId)),
+  },
+  {
+    route: 'GET /v1/jobs/:jobId/events',
+    allowed: everyone,
+    async send(t, f, a) {
+      // No worker runs here: cancel the job so its event stream ends.
+      const jobId = await createJob(t, f);
+      await t.request('POST', `/v1/jobs/${jobId}/cancel`, as(f.users.owner, f.orgId));
+      return t.request('GET', `/v1/jobs/${jobId}/events`, as(a, f.orgId));
+    },
+  },
   {
     route: 'GET /v1/orgs/:orgId',
     allowed: everyone,
@@ -240,7 +353,7 @@ describe.each(testDatabases())('role matrix on %s', (kind) => {
         expect(response.status, `${role} should be allowed: ${JSON.stringify(response.body)}`).toBeLessThan(
           300,
         );
-        if (!testCase.route.startsWith('GET')) {
+        if (!testCase.route.startsWith('GET') && testCase.mutation !== false) {
           // Every mutation leaves an audit event tagged with the request's id.
           const { rows } = await test.database.database.query(
             'SELECT action FROM audit_events WHERE request_id = $1',

@@ -11,7 +11,9 @@ import { createLogger } from '../logging/logger.js';
 const usage = `Usage: llmbatch-server <command>
 
 Commands:
-  api                          Run the HTTP API (the default)
+  api                          Run the HTTP API (the default with DATABASE_URL)
+  worker                       Run a job worker (no HTTP API); any number may share a database
+  all                          Run the API and a worker in one process (the default on the embedded database)
   migrate                      Apply pending database migrations, then exit
   rotate-keys                  Re-encrypt stored provider keys with the current ENCRYPTION_KEY
   outbox [--limit N]           Print the development mail outbox (newest first)
@@ -58,7 +60,7 @@ export async function main(
     allowPositionals: true,
     options: { limit: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
   });
-  const command = positionals[0] ?? 'api';
+  const command = positionals[0];
   if (command === 'help' || values.help === true) {
     process.stdout.write(`${usage}\n`);
     return 0;
@@ -77,10 +79,19 @@ export async function main(
   }
   logger.level = config.logLevel;
 
-  switch (command) {
+  // The embedded database belongs to one process, so its default runs the worker alongside the API.
+  switch (command ?? (config.database.kind === 'pglite' ? 'all' : 'api')) {
     case 'api': {
       const { runApi } = await import('./run-api.js');
       return runApi({ config, logger });
+    }
+    case 'all': {
+      const { runApi } = await import('./run-api.js');
+      return runApi({ config, logger, worker: {} });
+    }
+    case 'worker': {
+      const { runWorker } = await import('./run-worker.js');
+      return runWorker({ config, logger });
     }
     case 'migrate':
       return withDatabase(config, logger, async () => 0);

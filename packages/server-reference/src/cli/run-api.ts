@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
 import type { ServerConfig } from '../config/load-config.js';
 import type { RouteModule } from '../http/create-app.js';
-import { createServer } from '../server.js';
+import { createServer, type ServerWorkerOptions } from '../server.js';
 
 /** Options for {@link runApi}. */
 export interface RunApiOptions {
@@ -11,6 +11,8 @@ export interface RunApiOptions {
   logger: Logger;
   /** Extra routes (tests add a slow one to exercise draining). */
   extraRoutes?: readonly RouteModule[];
+  /** Runs a job worker in the same process (the `all` mode). @default no worker */
+  worker?: ServerWorkerOptions;
   /** Signals that start a graceful shutdown. @default ['SIGTERM', 'SIGINT'] */
   signals?: readonly NodeJS.Signals[];
 }
@@ -30,6 +32,7 @@ export async function runApi(options: RunApiOptions): Promise<number> {
     config: options.config,
     logger: options.logger,
     ...(options.extraRoutes === undefined ? {} : { extraRoutes: options.extraRoutes }),
+    ...(options.worker === undefined ? {} : { worker: options.worker }),
   });
   try {
     await server.start();

@@ -5,6 +5,7 @@ import type { ServerConfig } from '../config/load-config.js';
 import type { KeyRing } from '../crypto/key-ring.js';
 import type { Database } from '../db/database.js';
 import type { Mailer } from '../mail/mailer.js';
+import type { StorageDriver } from '../storage/storage-driver.js';
 import type { WallClock } from '../wall-clock.js';
 
 /** Everything route modules need, created once per server and passed in (no module-level state). */
@@ -17,4 +18,8 @@ export interface AppContext {
   accessTokens: AccessTokens;
   passwordHashing: PasswordHashingOptions;
   attemptLimits: AttemptLimits;
+  /** Where uploaded files are kept. */
+  storage: StorageDriver;
+  /** Largest accepted upload, in bytes. */
+  maxUploadBytes: number;
 }

@@ -62,6 +62,14 @@ export async function generateOpenApiDocument(
     accessTokens: createAccessTokens({ secret: config.jwtSecret, ttlSeconds: 900, clock: systemWallClock }),
     passwordHashing: {},
     attemptLimits: defaultAttemptLimits,
+    storage: {
+      kind: 'custom',
+      write: unavailable,
+      read: unavailable,
+      remove: unavailable,
+      exists: unavailable,
+    },
+    maxUploadBytes: 0,
   };
   const { app } = createApp({ context, logger: pino({ level: 'silent' }), routes });
   await app.ready();

@@ -8,7 +8,7 @@ import { loadConfig } from '../../src/config/load-config.js';
 import type { RouteModule } from '../../src/http/create-app.js';
 import { createLogger } from '../../src/logging/logger.js';
 import type { Mailer } from '../../src/mail/mailer.js';
-import { createServer, type LlmbatchServer } from '../../src/server.js';
+import { createServer, type LlmbatchServer, type ServerWorkerOptions } from '../../src/server.js';
 import { createTestDatabase, type DatabaseKind, type TestDatabase } from './databases.js';
 import { type SmtpSink, startSmtpSink } from './smtp-sink.js';
 
@@ -62,6 +62,8 @@ export async function startTestServer(
     mailer?: Mailer;
     environment?: Record<string, string>;
     extraRoutes?: RouteModule[];
+    maxUploadBytes?: number;
+    worker?: ServerWorkerOptions;
   } = {},
 ): Promise<TestServer> {
   const database = await createTestDatabase(kind);
@@ -94,6 +96,8 @@ export async function startTestServer(
     attemptLimits: { ...relaxedLimits, ...options.attemptLimits },
     ...(options.mailer === undefined ? {} : { mailer: options.mailer }),
     ...(options.extraRoutes === undefined ? {} : { extraRoutes: options.extraRoutes }),
+    ...(options.maxUploadBytes === undefined ? {} : { maxUploadBytes: options.maxUploadBytes }),
+    ...(options.worker === undefined ? {} : { worker: options.worker }),
   });
   await server.ready();
   return {
@@ -116,7 +120,7 @@ export async function startTestServer(
         url,
         headers,
         ...(requestOptions.ip === undefined ? {} : { remoteAddress: requestOptions.ip }),
-        ...(requestOptions.body === undefined ? {} : { payload: requestOptions.body as object }),
+        ...(requestOptions.body === undefined ? {} : { payload: requestOptions.body as string }),
       });
       const text = response.body;
       const json = response.headers['content-type']?.toString().includes('json') === true;

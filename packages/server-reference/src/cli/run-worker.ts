@@ -1,0 +1,70 @@
+import { join } from 'node:path';
+import type { Logger } from 'pino';
+import type { ServerConfig } from '../config/load-config.js';
+import { createKeyRing } from '../crypto/key-ring.js';
+import { migrate } from '../db/migrate.js';
+import { openDatabase } from '../db/open-database.js';
+import { createFilesystemStorage } from '../storage/filesystem-storage.js';
+import { createWorker } from '../worker/create-worker.js';
+
+/** Options for {@link runWorker}. */
+export interface RunWorkerOptions {
+  /** Validated configuration. */
+  config: ServerConfig;
+  /** The process logger. */
+  logger: Logger;
+  /** Signals that stop the worker. @default ['SIGTERM', 'SIGINT'] */
+  signals?: readonly NodeJS.Signals[];
+}
+
+/**
+ * Runs a job worker (no HTTP API) until SIGTERM or SIGINT: applies pending migrations, claims jobs
+ * from the queue and runs them. On a signal it stops claiming, aborts its running jobs and hands
+ * them back to the queue (finished units stay recorded), closes the database and resolves 0.
+ *
+ * @example
+ * ```ts
+ * process.exitCode = await runWorker({ config, logger });
+ * ```
+ */
+export async function runWorker(options: RunWorkerOptions): Promise<number> {
+  const { config, logger } = options;
+  const database = await openDatabase(config.database, {
+    onIdleError: (error) => logger.error({ err: error }, 'idle database connection failed'),
+  });
+  const worker = createWorker({
+    database,
+    storage: createFilesystemStorage({ root: join(config.dataDirectory, 'files') }),
+    keyRing: createKeyRing(config.encryptionKey, config.oldEncryptionKeys),
+    logger,
+  });
+  try {
+    const { applied, current } = await migrate(database);
+    if (applied.length > 0) logger.info({ applied, current }, 'database migrated');
+    worker.start();
+  } catch (error) {
+    await database.close();
+    throw error;
+  }
+  const signals = options.signals ?? ['SIGTERM', 'SIGINT'];
+  return new Promise<number>((resolve) => {
+    const onSignal = (signal: NodeJS.Signals) => {
+      logger.info({ signal }, 'shutting down');
+      for (const name of signals) {
+        process.removeListener(name, onSignal);
+        process.once(name, () => process.exit(1));
+      }
+      worker
+        .stop()
+        .then(() => database.close())
+        .then(
+          () => resolve(0),
+          (error: unknown) => {
+            logger.error({ err: error }, 'shutdown failed');
+            resolve(1);
+          },
+        );
+    };
+    for (const name of signals) process.on(name, onSignal);
+  });
+}

@@ -1,0 +1,108 @@
+import * as z from 'zod';
+import { orgHeadersSchema } from '../http/access-control.js';
+import { pageQuerySchema, timestampSchema } from '../http/schemas.js';
+import { jobStatuses } from './job-status.js';
+import type { JobCounts, JobRow } from './job-store.js';
+
+/** A job status in the API. */
+export const statusSchema = z.enum(jobStatuses as [string, ...string[]]).meta({ id: 'JobStatus' });
+
+/** A job as the API shows it. */
+export const jobSchema = z
+  .object({
+    id: z.uuid(),
+    status: statusSchema,
+    fileId: z.uuid().nullable(),
+    providerKeyId: z.uuid().nullable(),
+    model: z.string(),
+    prompt: z.string(),
+    system: z.string().nullable(),
+    output: z.enum(['json', 'text']),
+    temperature: z.number().nullable(),
+    maxTokens: z.number().int().nullable(),
+    concurrency: z.number().int(),
+    counts: z.object({
+      total: z
+        .number()
+        .int()
+        .nullable()
+        .describe('Units in the input; known once the job has read all of it.'),
+      succeeded: z.number().int(),
+      failed: z.number().int(),
+    }),
+    usage: z
+      .object({ inputTokens: z.number().int(), outputTokens: z.number().int() })
+      .describe('Tokens used by the finished units.'),
+    cost: z
+      .number()
+      .describe('USD spent on the finished units (units of models without a known price count 0).'),
+    error: z.object({ code: z.string(), message: z.string() }).nullable(),
+    createdAt: timestampSchema,
+    startedAt: timestampSchema.nullable(),
+    finishedAt: timestampSchema.nullable(),
+  })
+  .meta({ id: 'Job' });
+
+/**
+ * The API view of a job row and its counts.
+ *
+ * @example
+ * ```ts
+ * return toJob(row, (await countResults(database, [row.id])).get(row.id));
+ * ```
+ */
+export function toJob(row: JobRow, counts: JobCounts | undefined): z.infer<typeof jobSchema> {
+  return {
+    id: row.id,
+    status: row.status,
+    fileId: row.file_id,
+    providerKeyId: row.provider_key_id,
+    model: row.spec.model,
+    prompt: row.spec.prompt,
+    system: row.spec.system ?? null,
+    output: row.spec.output,
+    temperature: row.spec.temperature ?? null,
+    maxTokens: row.spec.maxTokens ?? null,
+    concurrency: row.spec.concurrency,
+    counts: { total: row.total_units, succeeded: counts?.succeeded ?? 0, failed: counts?.failed ?? 0 },
+    usage: { inputTokens: counts?.inputTokens ?? 0, outputTokens: counts?.outputTokens ?? 0 },
+    cost: counts?.cost ?? 0,
+    error: row.error,
+    createdAt: row.created_at.toISOString(),
+    startedAt: row.started_at?.toISOString() ?? null,
+    finishedAt: row.finished_at?.toISOString() ?? null,
+  };
+}
+
+/** The body of `POST /v1/jobs`. */
+export const createJobBody = z
+  .strictObject({
+    fileId: z.uuid().describe('The input file (CSV or JSONL); each row or line is one unit.'),
+    providerKeyId: z.uuid().describe('The stored provider key the worker calls the model with.'),
+    model: z
+      .string()
+      .trim()
+      .min(1)
+      .max(200)
+      .describe('Model name as the provider knows it, e.g. gpt-4o-mini.'),
+    prompt: z.string().min(1).max(100_000).describe('User message template with {{field}} placeholders.'),
+    system: z.string().max(100_000).optional().describe('System message template.'),
+    output: z.enum(['json', 'text']).default('json'),
+    temperature: z.number().min(0).max(2).optional(),
+    maxTokens: z.number().int().positive().max(1_000_000).optional(),
+    concurrency: z.number().int().min(1).max(256).default(8).describe('Provider calls in flight at once.'),
+  })
+  .meta({ id: 'CreateJobRequest' });
+
+/** The headers of `POST /v1/jobs`. */
+export const createJobHeaders = orgHeadersSchema.extend({
+  'idempotency-key': z
+    .string()
+    .min(1)
+    .max(200)
+    .optional()
+    .describe('Sending the same key again returns the job the first request created instead of a new one.'),
+});
+
+/** The query of `GET /v1/jobs`. */
+export const listJobsQuery = pageQuerySchema.extend({ status: statusSchema.optional() });

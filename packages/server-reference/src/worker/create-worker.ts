@@ -1,0 +1,143 @@
+import { randomBytes } from 'node:crypto';
+import { hostname } from 'node:os';
+import type { EngineOptions } from '@llmbatch/core';
+import type { Logger } from 'pino';
+import type { KeyRing } from '../crypto/key-ring.js';
+import type { Database } from '../db/database.js';
+import type { StorageDriver } from '../storage/storage-driver.js';
+import { systemWallClock, type WallClock } from '../wall-clock.js';
+import { claimTask } from './job-queue.js';
+import { runJob } from './run-job.js';
+
+/** Options of {@link createWorker}. */
+export interface WorkerOptions {
+  /** The database holding jobs and the queue. */
+  database: Database;
+  /** Where input files are read from. */
+  storage: StorageDriver;
+  /** Decrypts provider keys. */
+  keyRing: KeyRing;
+  /** pino logger. */
+  logger: Logger;
+  /** Timestamps of job rows. @default the system clock */
+  clock?: WallClock;
+  /** Name of this worker in the queue and the logs. @default `<hostname>-<pid>-<random>` */
+  workerId?: string;
+  /** Jobs this worker runs at once. @default 2 */
+  maxJobs?: number;
+  /** Milliseconds between queue polls while idle, and between heartbeats (which also see cancels). @default 1000 */
+  pollIntervalMs?: number;
+  /** Milliseconds a claimed job stays this worker's without a heartbeat; then another worker may take it. @default 30000 */
+  leaseMs?: number;
+  /** Claims of one job before it fails with `worker-lost`. @default 3 */
+  maxAttempts?: number;
+  /** Engine settings (timeouts, retries) for every job; providers and concurrency come from the job. @default {} */
+  engineOptions?: Omit<EngineOptions, 'providers' | 'providerConfig' | 'concurrency'>;
+}
+
+/**
+ * A worker: claims jobs from the queue and runs them. `start()` is idempotent; `stop()` stops
+ * claiming, aborts the running jobs and hands them back to the queue (finished units stay in the
+ * ledger, so the next worker sends only the rest).
+ *
+ * @example
+ * ```ts
+ * await using worker = createWorker({ database, storage, keyRing, logger });
+ * worker.start();
+ * ```
+ */
+export interface Worker {
+  /** This worker's name in the queue. */
+  readonly workerId: string;
+  /** Starts claiming jobs. Idempotent. */
+  start(): void;
+  /** Stops claiming, aborts running jobs and releases them. Idempotent. */
+  stop(): Promise<void>;
+  /** Same as `stop()`. */
+  [Symbol.asyncDispose](): Promise<void>;
+}
+
+function sleep(milliseconds: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal.aborted) return resolve();
+    const timer = setTimeout(done, milliseconds);
+    function done() {
+      clearTimeout(timer);
+      signal.removeEventListener('abort', done);
+      resolve();
+    }
+    signal.addEventListener('abort', done);
+  });
+}
+
+/**
+ * Creates a {@link Worker}. Any number of workers, in any number of processes, may share a database.
+ *
+ * @example
+ * ```ts
+ * const worker = createWorker({ database, storage, keyRing: createKeyRing(config.encryptionKey), logger });
+ * worker.start();
+ * process.once('SIGTERM', () => void worker.stop());
+ * ```
+ */
+export function createWorker(options: WorkerOptions): Worker {
+  const workerId = options.workerId ?? `${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`;
+  const pollIntervalMs = options.pollIntervalMs ?? 1000;
+  const leaseMs = options.leaseMs ?? 30_000;
+  const logger = options.logger.child({ workerId });
+  const shutdown = new AbortController();
+  const context = {
+    database: options.database,
+    storage: options.storage,
+    keyRing: options.keyRing,
+    clock: options.clock ?? systemWallClock,
+    logger,
+    workerId,
+    leaseMs,
+    pollIntervalMs,
+    maxAttempts: options.maxAttempts ?? 3,
+    engineOptions: options.engineOptions ?? {},
+    shutdown: shutdown.signal,
+  };
+  let loops: Promise<void>[] | undefined;
+  let stopping: Promise<void> | undefined;
+
+  async function loop(): Promise<void> {
+    while (!shutdown.signal.aborted) {
+      try {
+        const task = await claimTask(options.database, workerId, leaseMs);
+        if (task === undefined) {
+          await sleep(pollIntervalMs, shutdown.signal);
+          continue;
+        }
+        await runJob(context, task);
+      } catch (error) {
+        if (shutdown.signal.aborted) return;
+        logger.error({ err: error }, 'worker loop failed; retrying');
+        await sleep(pollIntervalMs, shutdown.signal);
+      }
+    }
+  }
+
+  const stop = (): Promise<void> => {
+    stopping ??= (async () => {
+      shutdown.abort();
+      await Promise.all(loops ?? []);
+      logger.info('worker stopped');
+    })();
+    return stopping;
+  };
+
+  return {
+    workerId,
+    start() {
+      if (loops !== undefined || shutdown.signal.aborted) return;
+      loops = Array.from({ length: options.maxJobs ?? 2 }, () => loop());
+      logger.info({ maxJobs: options.maxJobs ?? 2 }, 'worker started');
+    },
+    stop,
+    async [Symbol.asyncDispose]() {
+      await stop();
+    },
+  };
+}

@@ -1,0 +1,95 @@
+import type { TestServer, TestUser } from './test-server.js';
+
+/** A job as the API returns it (the fields tests read). */
+export interface JobBody {
+  id: string;
+  status: string;
+  counts: { total: number | null; succeeded: number; failed: number };
+  usage: { inputTokens: number; outputTokens: number };
+  cost: number;
+  error: { code: string; message: string } | null;
+}
+
+/** One line of a results download. */
+export interface ResultLineBody {
+  index: number;
+  status: 'ok' | 'error';
+  value: unknown;
+  error: { code: string; message: string } | null;
+}
+
+/** Uploads `csv` as a file of `user`'s organisation; returns its id. */
+export async function uploadCsv(test: TestServer, user: TestUser, csv: string): Promise<string> {
+  const response = await test.request<{ id: string }>('POST', '/v1/files?name=input.csv', {
+    token: user.accessToken,
+    org: user.orgId,
+    headers: { 'content-type': 'text/csv' },
+    body: csv,
+  });
+  if (response.status !== 201)
+    throw new Error(`upload answered ${response.status}: ${JSON.stringify(response.body)}`);
+  return response.body.id;
+}
+
+/** Stores an openai-compatible provider key pointing at `baseUrl`; returns its id. */
+export async function createProviderKey(
+  test: TestServer,
+  user: TestUser,
+  baseUrl: string,
+  apiKey: string,
+): Promise<string> {
+  const response = await test.request<{ id: string }>('POST', '/v1/provider-keys', {
+    token: user.accessToken,
+    org: user.orgId,
+    body: { name: 'fake', provider: 'openai-compatible', baseUrl, apiKey },
+  });
+  if (response.status !== 201)
+    throw new Error(`key answered ${response.status}: ${JSON.stringify(response.body)}`);
+  return response.body.id;
+}
+
+/** A CSV of `rows` rows with columns id and text. */
+export function numberedCsv(rows: number): string {
+  return `id,text\n${Array.from({ length: rows }, (_, index) => `${index},row ${index}`).join('\n')}\n`;
+}
+
+/** Polls the job until `until` holds (every 50 ms), failing after `timeoutMs`. */
+export async function pollJob(
+  test: TestServer,
+  user: TestUser,
+  jobId: string,
+  until: (job: JobBody) => boolean,
+  timeoutMs = 20_000,
+): Promise<JobBody> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const response = await test.request<JobBody>('GET', `/v1/jobs/${jobId}`, {
+      token: user.accessToken,
+      org: user.orgId,
+    });
+    if (until(response.body)) return response.body;
+    if (Date.now() > deadline)
+      throw new Error(`job ${jobId} still ${JSON.stringify(response.body)} after ${timeoutMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+/** Downloads the results of a job and parses the JSON lines. */
+export async function readResultLines(
+  test: TestServer,
+  user: TestUser,
+  jobId: string,
+): Promise<ResultLineBody[]> {
+  const response = await test.server.app.inject({
+    method: 'GET',
+    url: `/v1/jobs/${jobId}/results`,
+    headers: { authorization: `Bearer ${user.accessToken}`, 'llmbatch-org': user.orgId },
+  });
+  if (response.statusCode !== 200) throw new Error(`results answered ${response.statusCode}`);
+  if (response.headers['content-type'] !== 'application/x-ndjson')
+    throw new Error('results are not JSON lines');
+  return response.body
+    .split('\n')
+    .filter((line) => line !== '')
+    .map((line) => JSON.parse(line) as ResultLineBody);
+}

@@ -1,0 +1,222 @@
+import { randomBytes } from 'node:crypto';
+import { join } from 'node:path';
+import { emptyUsage } from '@llmbatch/core';
+import { type FakeProvider, startFakeProvider } from '@llmbatch/core/testing';
+import pino from 'pino';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { recordResult } from '../src/jobs/job-results.js';
+import { transitionJob } from '../src/jobs/job-status.js';
+import { createWorker, type Worker } from '../src/worker/create-worker.js';
+import { claimTask } from '../src/worker/job-queue.js';
+import { startChild } from './support/child-process.js';
+import { testDatabases } from './support/databases.js';
+import {
+  createProviderKey,
+  type JobBody,
+  numberedCsv,
+  pollJob,
+  readResultLines,
+  uploadCsv,
+} from './support/job-helpers.js';
+import { createUser, startTestServer, type TestServer, type TestUser } from './support/test-server.js';
+
+describe.each(testDatabases())('worker recovery on %s', (kind) => {
+  let test: TestServer;
+  let fake: FakeProvider;
+  let owner: TestUser;
+  let keyId: string;
+  beforeAll(async () => {
+    fake = await startFakeProvider({ latencyMs: 5 });
+    test = await startTestServer(kind);
+    owner = await createUser(test, 'recovery');
+    keyId = await createProviderKey(
+      test,
+      owner,
+      `${fake.url}/v1`,
+      `sk-fake-${randomBytes(8).toString('hex')}`,
+    );
+  });
+  afterAll(async () => {
+    await test?.close();
+    await fake?.close();
+  });
+
+  const startWorker = (options: { leaseMs?: number; maxAttempts?: number } = {}): Worker => {
+    const worker = createWorker({
+      database: test.database.database,
+      storage: test.server.context.storage,
+      keyRing: test.server.context.keyRing,
+      logger: pino({ level: 'silent' }),
+      pollIntervalMs: 100,
+      engineOptions: { retry: { maxRetries: 0 } },
+      ...options,
+    });
+    worker.start();
+    return worker;
+  };
+
+  const createJob = async (rows: number, concurrency = 8): Promise<string> => {
+    const fileId = await uploadCsv(test, owner, numberedCsv(rows));
+    const created = await test.request<JobBody>('POST', '/v1/jobs', {
+      token: owner.accessToken,
+      org: owner.orgId,
+      body: { fileId, providerKeyId: keyId, model: 'fake-model', prompt: 'Say {{text}}', concurrency },
+    });
+    if (created.status !== 202) throw new Error(`create answered ${created.status}`);
+    return created.body.id;
+  };
+
+  it("takes over a dead worker's job when its lease expires and sends only the units not in the ledger", async () => {
+    const jobId = await createJob(60);
+    // A worker claimed the job, finished ten units, and died without a heartbeat.
+    const claimed = await claimTask(test.database.database, 'dead-worker', 300);
+    expect(claimed).toEqual({ jobId, attempts: 1 });
+    await transitionJob(test.database.database, jobId, 'running', { startedAt: new Date() });
+    for (let index = 0; index < 10; index += 1) {
+      await recordResult(test.database.database, jobId, {
+        index,
+        key: String(index),
+        status: 'ok',
+        value: { before: true },
+        raw: '{"before":true}',
+        warnings: [],
+        usage: emptyUsage(),
+        cost: 0,
+        attempts: [],
+        durationMs: 1,
+      });
+    }
+    const before = fake.stats.received;
+    const worker = startWorker({ leaseMs: 5000 });
+    try {
+      const done = await pollJob(test, owner, jobId, (job) => job.status === 'completed');
+      expect(done.counts).toEqual({ total: 60, succeeded: 60, failed: 0 });
+      expect(fake.stats.received - before).toBe(50);
+      const lines = await readResultLines(test, owner, jobId);
+      expect(lines.map((line) => line.index)).toEqual(Array.from({ length: 60 }, (_, index) => index));
+      expect(lines.slice(0, 10).every((line) => JSON.stringify(line.value) === '{"before":true}')).toBe(true);
+      expect(JSON.stringify(lines[10]?.value)).toContain('row 10');
+    } finally {
+      await worker.stop();
+    }
+  });
+
+  it('hands a job back on shutdown; the next worker finishes it with each unit exactly once', async () => {
+    fake.setLatency(50);
+    try {
+      const before = fake.stats.received;
+      const jobId = await createJob(120, 4);
+      const first = startWorker();
+      await pollJob(test, owner, jobId, (job) => job.counts.succeeded >= 8);
+      await first.stop();
+      const { rows } = await test.database.database.query<{ state: string; locked_by: string | null }>(
+        'SELECT state, locked_by FROM job_queue WHERE job_id = $1',
+        [jobId],
+      );
+      expect(rows).toEqual([{ state: 'ready', locked_by: null }]);
+      const afterFirst = await pollJob(test, owner, jobId, () => true);
+      expect(afterFirst.status).toBe('running');
+      const second = startWorker();
+      try {
+        const done = await pollJob(test, owner, jobId, (job) => job.status === 'completed');
+        expect(done.counts).toEqual({ total: 120, succeeded: 120, failed: 0 });
+        const lines = await readResultLines(test, owner, jobId);
+        expect(lines.map((line) => line.index)).toEqual(Array.from({ length: 120 }, (_, index) => index));
+        // At most the calls in flight at shutdown (the concurrency) are sent twice.
+        expect(fake.stats.received - before).toBeLessThanOrEqual(124);
+      } finally {
+        await second.stop();
+      }
+    } finally {
+      fake.setLatency(5);
+    }
+  });
+
+  it('fails a job whose workers keep dying, with a clear reason', async () => {
+    const jobId = await createJob(5);
+    await test.database.database.query(
+      `UPDATE job_queue SET state = 'active', locked_by = 'dead', attempts = 2,
+          lease_expires_at = clock_timestamp() - interval '1 second' WHERE job_id = $1`,
+      [jobId],
+    );
+    await transitionJob(test.database.database, jobId, 'running', { startedAt: new Date() });
+    const worker = startWorker({ maxAttempts: 2 });
+    try {
+      const failed = await pollJob(test, owner, jobId, (job) => job.status === 'failed');
+      expect(failed.error).toEqual({
+        code: 'worker-lost',
+        message: 'The job was started 2 times and its worker stopped each time',
+      });
+    } finally {
+      await worker.stop();
+    }
+  }, 120_000);
+});
+
+// A worker in another process can share only a real Postgres (PGlite belongs to one process).
+describe.each(testDatabases().filter((kind) => kind === 'postgres'))('worker crash on %s', (kind) => {
+  let test: TestServer;
+  let fake: FakeProvider;
+  let owner: TestUser;
+  let keyId: string;
+  beforeAll(async () => {
+    fake = await startFakeProvider({ latencyMs: 50 });
+    test = await startTestServer(kind);
+    owner = await createUser(test, 'crash');
+    keyId = await createProviderKey(
+      test,
+      owner,
+      `${fake.url}/v1`,
+      `sk-fake-${randomBytes(8).toString('hex')}`,
+    );
+  });
+  afterAll(async () => {
+    await test?.close();
+    await fake?.close();
+  });
+
+  it('finishes the job of a worker process killed with SIGKILL, every unit exactly once', async () => {
+    const fileId = await uploadCsv(test, owner, numberedCsv(600));
+    const created = await test.request<JobBody>('POST', '/v1/jobs', {
+      token: owner.accessToken,
+      org: owner.orgId,
+      body: { fileId, providerKeyId: keyId, model: 'fake-model', prompt: 'Say {{text}}', concurrency: 8 },
+    });
+    const child = startChild('test/fixtures/worker-process.ts', [], {
+      DATABASE_URL: test.database.url ?? '',
+      DATABASE_SCHEMA: test.database.schema ?? '',
+      FILES_ROOT: join(test.server.context.config.dataDirectory, 'files'),
+      ENCRYPTION_KEY: test.server.context.config.encryptionKey,
+      LEASE_MS: '1500',
+    });
+    try {
+      // The child starts through tsx, which takes seconds on a loaded machine.
+      await pollJob(test, owner, created.body.id, (job) => job.counts.succeeded >= 40, 60_000);
+    } finally {
+      child.process.kill('SIGKILL');
+    }
+    expect(await child.exited).toBe('SIGKILL');
+    const killedAt = await pollJob(test, owner, created.body.id, () => true);
+    expect(killedAt.status).toBe('running');
+    expect(killedAt.counts.succeeded).toBeLessThan(600);
+    const worker = createWorker({
+      database: test.database.database,
+      storage: test.server.context.storage,
+      keyRing: test.server.context.keyRing,
+      logger: pino({ level: 'silent' }),
+      pollIntervalMs: 100,
+      leaseMs: 1500,
+    });
+    worker.start();
+    try {
+      const done = await pollJob(test, owner, created.body.id, (job) => job.status === 'completed');
+      expect(done.counts).toEqual({ total: 600, succeeded: 600, failed: 0 });
+      const lines = await readResultLines(test, owner, created.body.id);
+      expect(lines.map((line) => line.index)).toEqual(Array.from({ length: 600 }, (_, index) => index));
+      // Only the calls in flight when the process died (at most the concurrency) were sent twice.
+      expect(fake.stats.received).toBeLessThanOrEqual(608);
+    } finally {
+      await worker.stop();
+    }
+  }, 120_000);
+});
