@@ -80,5 +80,7 @@ function knownModels(provider?: ProviderName): string[] {
     .models()
     .filter((name) => !name.startsWith('mock:'));
   if (provider === undefined) return names;
-  return names.filter((name) => name.startsWith(`${provider}:`)).map((name) => name.slice(provider.length + 1));
+  return names
+    .filter((name) => name.startsWith(`${provider}:`))
+    .map((name) => name.slice(provider.length + 1));
 }
