@@ -927,6 +927,13 @@ export interface components {
         succeeded: number;
         failed: number;
       };
+      /** @description Tokens used by the finished units. */
+      usage: {
+        inputTokens: number;
+        outputTokens: number;
+      };
+      /** @description USD spent on the finished units; null when the model has no known price (never a silent 0). */
+      cost: number | null;
       error: {
         code: string;
         message: string;

@@ -35,7 +35,8 @@ export const jobSchema = z
       .describe('Tokens used by the finished units.'),
     cost: z
       .number()
-      .describe('USD spent on the finished units (units of models without a known price count 0).'),
+      .nullable()
+      .describe('USD spent on the finished units; null when the model has no known price (never a silent 0).'),
     error: z.object({ code: z.string(), message: z.string() }).nullable(),
     createdAt: timestampSchema,
     startedAt: timestampSchema.nullable(),
@@ -66,7 +67,7 @@ export function toJob(row: JobRow, counts: JobCounts | undefined): z.infer<typeo
     concurrency: row.spec.concurrency,
     counts: { total: row.total_units, succeeded: counts?.succeeded ?? 0, failed: counts?.failed ?? 0 },
     usage: { inputTokens: counts?.inputTokens ?? 0, outputTokens: counts?.outputTokens ?? 0 },
-    cost: counts?.cost ?? 0,
+    cost: counts === undefined ? 0 : counts.cost,
     error: row.error,
     createdAt: row.created_at.toISOString(),
     startedAt: row.started_at?.toISOString() ?? null,

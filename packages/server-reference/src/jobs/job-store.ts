@@ -147,8 +147,8 @@ export interface JobCounts {
   /** Tokens used by the finished units. */
   inputTokens: number;
   outputTokens: number;
-  /** USD spent on the finished units whose price is known. */
-  cost: number;
+  /** USD spent on the finished units; `null` when any finished unit's model has no known price. */
+  cost: number | null;
 }
 
 /**
@@ -174,12 +174,13 @@ export async function countResults(
     count: number;
     input_tokens: number;
     output_tokens: number;
-    cost: number;
+    cost: number | null;
   }>(
     `SELECT job_id, status, count(*)::int AS count,
             coalesce(sum((result->'usage'->>'inputTokens')::bigint), 0)::float8 AS input_tokens,
             coalesce(sum((result->'usage'->>'outputTokens')::bigint), 0)::float8 AS output_tokens,
-            coalesce(sum((result->>'cost')::float8), 0)::float8 AS cost
+            CASE WHEN bool_or(jsonb_typeof(result->'cost') IS DISTINCT FROM 'number') THEN NULL
+                 ELSE coalesce(sum((result->>'cost')::float8), 0)::float8 END AS cost
        FROM job_results
       WHERE job_id = ANY(string_to_array($1, ',')::uuid[]) GROUP BY job_id, status`,
     [jobIds.join(',')],
@@ -191,7 +192,7 @@ export async function countResults(
     else entry.failed = row.count;
     entry.inputTokens += row.input_tokens;
     entry.outputTokens += row.output_tokens;
-    entry.cost += row.cost;
+    entry.cost = entry.cost === null || row.cost === null ? null : entry.cost + row.cost;
   }
   return counts;
 }
