@@ -36,7 +36,9 @@ export const jobSchema = z
     cost: z
       .number()
       .nullable()
-      .describe('USD spent on the finished units; null when the model has no known price (never a silent 0).'),
+      .describe(
+        'USD spent on the finished units; null when the model has no known price (never a silent 0).',
+      ),
     error: z.object({ code: z.string(), message: z.string() }).nullable(),
     createdAt: timestampSchema,
     startedAt: timestampSchema.nullable(),
