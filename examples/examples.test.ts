@@ -49,4 +49,21 @@ describe('examples run and print what their docs say', () => {
       'NotFoundError: not-found (request id present)',
     ]);
   });
+
+  it('demo.mjs (the README main job) labels every row of examples/data/*.csv through the llmbatch CLI', async () => {
+    const env = { ...process.env };
+    delete env.OPENAI_API_KEY;
+    const { stdout, stderr } = await run(process.execPath, ['demo.mjs'], {
+      cwd: here,
+      env,
+      timeout: 120_000,
+    });
+    expect(stdout).toContain('Using a local fake OpenAI-compatible provider');
+    expect(stdout).toMatch(/^reviews\.csv: 40 results in .*reviews\.jsonl; first 5:$/m);
+    expect(stdout).toContain('  R003  ok  {"sentiment":"negative","summary":"negative review"}');
+    expect(stdout).toMatch(/^support-tickets\.csv: 12 results in .*support-tickets\.jsonl; first 5:$/m);
+    expect(stdout).toContain('  T-1001  ok  {"queue":"billing","urgent":true}');
+    expect(stderr).toMatch(/^Done: 40 ok, 0 failed in \d+\.\ds$/m);
+    expect(stderr).toMatch(/^Done: 12 ok, 0 failed in \d+\.\ds$/m);
+  });
 });
