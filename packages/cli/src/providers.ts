@@ -30,7 +30,11 @@ export interface ResolvedModel {
  * Keys come only from the environment (`--api-key-env` or the provider's default variable); they are
  * never written to the state file or printed.
  */
-export function resolveModel(settings: RunSettings, env: NodeJS.ProcessEnv): ResolvedModel {
+export function resolveModel(
+  settings: RunSettings,
+  env: NodeJS.ProcessEnv,
+  requirements: { requireApiKey?: boolean } = {},
+): ResolvedModel {
   const prices = createPriceTable();
   let model = settings.model;
   if (!model.includes(':')) {
@@ -59,7 +63,11 @@ export function resolveModel(settings: RunSettings, env: NodeJS.ProcessEnv): Res
   }
   const variable = settings.apiKeyEnv ?? knownProviders[name];
   const apiKey = env[variable];
-  if ((apiKey === undefined || apiKey === '') && settings.baseUrl === undefined) {
+  if (
+    (apiKey === undefined || apiKey === '') &&
+    settings.baseUrl === undefined &&
+    requirements.requireApiKey !== false
+  ) {
     throw new CliError(
       `missing API key: set the environment variable ${variable} (or name another with --api-key-env)`,
     );
