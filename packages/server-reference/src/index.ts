@@ -15,6 +15,7 @@ export { runWorker } from './cli/run-worker.js';
 export { ConfigError } from './config/config-error.js';
 export type { LoadConfigOptions, ServerConfig } from './config/load-config.js';
 export { loadConfig } from './config/load-config.js';
+export type { StorageConfig, StorageCredentials, StorageDriverConfig } from './config/storage-config.js';
 export type { EncryptionKey, KeyRing } from './crypto/key-ring.js';
 export { createKeyRing, keyIdOf } from './crypto/key-ring.js';
 export type { SealedSecret } from './crypto/secret-box.js';
@@ -53,16 +54,23 @@ export {
 } from './provider-keys/provider-key-store.js';
 export type { LlmbatchServer, ServerOptions, ServerWorkerOptions } from './server.js';
 export { createServer, defaultRouteModules } from './server.js';
+export { createStorage } from './storage/create-storage.js';
 export type { FilesystemStorageOptions } from './storage/filesystem-storage.js';
 export { createFilesystemStorage } from './storage/filesystem-storage.js';
+export type { S3Credentials, S3StorageOptions } from './storage/s3-storage.js';
+export { createS3Storage } from './storage/s3-storage.js';
 export type {
   ObjectKey,
+  PresignDownloadOptions,
+  PresignedRequest,
+  PresignedUrls,
+  PresignUploadOptions,
   StorageDriver,
   StorageErrorCode,
   StoredObject,
   WriteOptions,
 } from './storage/storage-driver.js';
-export { objectKeyFor, StorageError } from './storage/storage-driver.js';
+export { objectKeyFor, StorageError, uploadKeyFor } from './storage/storage-driver.js';
 export type { WallClock } from './wall-clock.js';
 export { systemWallClock } from './wall-clock.js';
 export type { Worker, WorkerOptions } from './worker/create-worker.js';

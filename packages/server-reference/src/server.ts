@@ -1,4 +1,3 @@
-import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { adminRoutes } from './admin/admin-routes.js';
 import { apiTokenRoutes } from './api-tokens/api-token-routes.js';
@@ -28,7 +27,7 @@ import { invitationRoutes } from './orgs/invitation-routes.js';
 import { memberRoutes } from './orgs/member-routes.js';
 import { orgRoutes } from './orgs/org-routes.js';
 import { providerKeyRoutes } from './provider-keys/provider-key-routes.js';
-import { createFilesystemStorage } from './storage/filesystem-storage.js';
+import { createStorage } from './storage/create-storage.js';
 import type { StorageDriver } from './storage/storage-driver.js';
 import { systemWallClock, type WallClock } from './wall-clock.js';
 import { createWorker, type Worker, type WorkerOptions } from './worker/create-worker.js';
@@ -80,9 +79,9 @@ export interface ServerOptions {
   migrateOnStart?: boolean;
   /** Extra route modules registered after the built-in ones; each route must declare `config.access`. */
   extraRoutes?: readonly RouteModule[];
-  /** Where uploaded files are kept. @default the filesystem, under `<config.dataDirectory>/files` */
+  /** Where uploaded files are kept. @default {@link createStorage}(config): `STORAGE_DRIVER`, filesystem under `<config.dataDirectory>/files` */
   storage?: StorageDriver;
-  /** Largest accepted upload, in bytes. @default 1073741824 (1 GiB) */
+  /** Largest accepted upload, in bytes. @default `config.storage.maxUploadBytes` (`MAX_UPLOAD_BYTES`, 1 GiB) */
   maxUploadBytes?: number;
   /**
    * Runs a job worker in this process too (the `all` mode), started by `ready()` and stopped by
@@ -170,8 +169,8 @@ export async function createServer(options: ServerOptions): Promise<LlmbatchServ
     }),
     passwordHashing: options.passwordHashing ?? {},
     attemptLimits: { ...defaultAttemptLimits, ...options.attemptLimits },
-    storage: options.storage ?? createFilesystemStorage({ root: join(config.dataDirectory, 'files') }),
-    maxUploadBytes: options.maxUploadBytes ?? 1024 * 1024 * 1024,
+    storage: options.storage ?? createStorage(config),
+    maxUploadBytes: options.maxUploadBytes ?? config.storage?.maxUploadBytes ?? 1024 * 1024 * 1024,
   };
   const worker: Worker | undefined =
     options.worker === undefined

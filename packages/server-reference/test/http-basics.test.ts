@@ -27,6 +27,9 @@ const publicRoutes = [
   'POST /v1/auth/password-reset',
   'POST /v1/auth/password-reset/confirm',
   'GET /v1/test/crash',
+  // Signed upload and download URLs: the token in the query is the credential.
+  'PUT /v1/uploads',
+  'GET /v1/downloads',
 ];
 
 function parseLines(lines: string[]): Record<string, unknown>[] {

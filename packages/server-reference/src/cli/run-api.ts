@@ -2,6 +2,7 @@ import type { Logger } from 'pino';
 import type { ServerConfig } from '../config/load-config.js';
 import type { RouteModule } from '../http/create-app.js';
 import { createServer, type ServerWorkerOptions } from '../server.js';
+import { createStorage } from '../storage/create-storage.js';
 
 /** Options for {@link runApi}. */
 export interface RunApiOptions {
@@ -31,6 +32,10 @@ export async function runApi(options: RunApiOptions): Promise<number> {
   const server = await createServer({
     config: options.config,
     logger: options.logger,
+    storage: createStorage(options.config),
+    ...(options.config.storage === undefined
+      ? {}
+      : { maxUploadBytes: options.config.storage.maxUploadBytes }),
     ...(options.extraRoutes === undefined ? {} : { extraRoutes: options.extraRoutes }),
     ...(options.worker === undefined ? {} : { worker: options.worker }),
   });

@@ -50,6 +50,27 @@ export const environmentSchema = z.object({
     .default(30 * 86_400),
   SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(0).default(10_000),
   TRUST_PROXY: booleanString.default(false),
+  WORKER_TASKS: z.coerce.number().int().min(1).max(64).default(2),
+  WORKER_POLL_MS: z.coerce.number().int().min(10).max(60_000).default(1000),
+  WORKER_LEASE_MS: z.coerce.number().int().min(1000).max(3_600_000).default(30_000),
+  WORKER_DRAIN_MS: z.coerce.number().int().min(0).max(3_600_000).default(10_000),
+  WORKER_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(100).default(3),
+  JOB_SHARD_SIZE: z.coerce.number().int().min(1).max(10_000_000).default(10_000),
+  STORAGE_DRIVER: z.enum(['filesystem', 's3']).default('filesystem'),
+  STORAGE_DIR: z.string().min(1).optional(),
+  MAX_UPLOAD_BYTES: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .default(1024 ** 3),
+  SIGNED_URL_TTL_SECONDS: z.coerce.number().int().min(1).max(604_800).default(900),
+  S3_BUCKET: z.string().min(1).optional(),
+  S3_REGION: z.string().min(1).default('us-east-1'),
+  S3_ENDPOINT: z.url().optional(),
+  S3_PUBLIC_ENDPOINT: z.url().optional(),
+  S3_FORCE_PATH_STYLE: booleanString.default(false),
+  S3_ACCESS_KEY_ID: z.string().min(1).optional(),
+  S3_SECRET_ACCESS_KEY: z.string().min(1).optional(),
 });
 
 /** The environment after validation. */

@@ -8,6 +8,7 @@ import {
   generatedInDevelopment,
   requiredInProduction,
 } from './environment.js';
+import { type StorageConfig, storageConfigFrom } from './storage-config.js';
 
 /**
  * The server's configuration: the environment validated, defaults applied, secrets present.
@@ -55,6 +56,23 @@ export interface ServerConfig {
   shutdownTimeoutMs: number;
   /** Trust `X-Forwarded-*` from a proxy in front (`TRUST_PROXY`). */
   trustProxy: boolean;
+  /** Job workers: tasks at once (`WORKER_TASKS`), milliseconds between polls and heartbeats
+   * (`WORKER_POLL_MS`), lease (`WORKER_LEASE_MS`), drain time on shutdown (`WORKER_DRAIN_MS`), claims
+   * of a task before its job fails (`WORKER_MAX_ATTEMPTS`) and units per shard (`JOB_SHARD_SIZE`). */
+  worker: {
+    maxTasks: number;
+    pollIntervalMs: number;
+    leaseMs: number;
+    drainMs: number;
+    maxAttempts: number;
+    shardSize: number;
+  };
+  /**
+   * File storage: driver, upload limit, signed-URL lifetime (`STORAGE_DRIVER`, `S3_*`,
+   * `MAX_UPLOAD_BYTES`, `SIGNED_URL_TTL_SECONDS`). Always set by {@link loadConfig}.
+   * @default the filesystem under `<dataDirectory>/files`, 1 GiB uploads, 900 s URLs
+   */
+  storage?: StorageConfig;
 }
 
 /** Options for {@link loadConfig}. */
@@ -94,6 +112,8 @@ export async function loadConfig(
   }
   const env = parsed.data;
   const dataDirectory = resolve(env.LLMBATCH_DATA_DIR);
+  // Checked before any secret is generated: a bad storage setting changes nothing on disk.
+  const storage = storageConfigFrom(env, dataDirectory);
   let jwtSecret = env.JWT_SECRET;
   let encryptionKey = env.ENCRYPTION_KEY;
 
@@ -139,5 +159,14 @@ export async function loadConfig(
     refreshTokenTtlSeconds: env.REFRESH_TOKEN_TTL_SECONDS,
     shutdownTimeoutMs: env.SHUTDOWN_TIMEOUT_MS,
     trustProxy: env.TRUST_PROXY,
+    worker: {
+      maxTasks: env.WORKER_TASKS,
+      pollIntervalMs: env.WORKER_POLL_MS,
+      leaseMs: env.WORKER_LEASE_MS,
+      drainMs: env.WORKER_DRAIN_MS,
+      maxAttempts: env.WORKER_MAX_ATTEMPTS,
+      shardSize: env.JOB_SHARD_SIZE,
+    },
+    storage,
   };
 }

@@ -1,5 +1,4 @@
 import { randomUUID } from 'node:crypto';
-import { Readable } from 'node:stream';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import * as z from 'zod';
 import { actorOf, recordAudit } from '../audit/audit-log.js';
@@ -7,35 +6,22 @@ import { orgHeadersSchema, requireOrg, requirePrincipal } from '../http/access-c
 import { ApiError, notFound } from '../http/api-error.js';
 import type { AppContext } from '../http/app-context.js';
 import type { ApiApp } from '../http/create-app.js';
-import { decodeCursor, pageQuerySchema, pageSchema, timestampSchema, toPage } from '../http/schemas.js';
+import { decodeCursor, pageQuerySchema, pageSchema, toPage } from '../http/schemas.js';
 import { objectKeyFor, StorageError } from '../storage/storage-driver.js';
+import { sendFileContent } from './file-content.js';
 import { checkHead, type FileFormat, headBytes, peekStream } from './file-format.js';
-import { type FileRow, findFile, insertFile, listFiles } from './file-store.js';
-
-const formatSchema = z.enum(['csv', 'jsonl']).meta({ id: 'FileFormat' });
-
-/** A stored input file as the API shows it. */
-export const fileSchema = z
-  .object({
-    id: z.uuid(),
-    name: z.string(),
-    format: formatSchema,
-    sizeBytes: z.number().int(),
-    sha256: z.string(),
-    createdAt: timestampSchema,
-  })
-  .meta({ id: 'File' });
-
-function toFile(row: FileRow): z.infer<typeof fileSchema> {
-  return {
-    id: row.id,
-    name: row.name,
-    format: row.format,
-    sizeBytes: Number(row.size_bytes),
-    sha256: row.sha256,
-    createdAt: row.created_at.toISOString(),
-  };
-}
+import {
+  contentTypeOf,
+  fileNameSchema,
+  fileSchema,
+  formatFromName,
+  formatSchema,
+  invalidFile,
+  toFile,
+  tooLarge,
+} from './file-schemas.js';
+import { findFile, insertFile, listFiles } from './file-store.js';
+import { signedUrlRoutes } from './signed-url-routes.js';
 
 /** Content types an upload may have, and the format each implies (octet-stream: from the name). */
 const uploadTypes: Record<string, FileFormat | undefined> = {
@@ -45,29 +31,16 @@ const uploadTypes: Record<string, FileFormat | undefined> = {
   'application/octet-stream': undefined,
 };
 
-const contentTypeOf: Record<FileFormat, string> = {
-  csv: 'text/csv; charset=utf-8',
-  jsonl: 'application/x-ndjson',
-};
-
 const uploadQuery = z.object({
-  name: z
-    .string()
-    .trim()
-    .min(1)
-    .max(255)
-    .regex(/^[^/\\\0]+$/, 'must be a file name without folders')
-    .describe('File name shown in listings, e.g. reviews.csv.'),
+  name: fileNameSchema.describe('File name shown in listings, e.g. reviews.csv.'),
   format: formatSchema.optional().describe('Overrides the format implied by the content type or the name.'),
 });
 
 function formatOf(contentType: string | undefined, name: string, given: FileFormat | undefined): FileFormat {
   if (given !== undefined) return given;
   const base = (contentType ?? '').split(';')[0]?.trim().toLowerCase() ?? '';
-  const fromType = uploadTypes[base];
+  const fromType = uploadTypes[base] ?? formatFromName(name);
   if (fromType !== undefined) return fromType;
-  if (/\.csv$/i.test(name)) return 'csv';
-  if (/\.(jsonl|ndjson)$/i.test(name)) return 'jsonl';
   throw new ApiError({
     code: 'invalid-request',
     message:
@@ -77,8 +50,9 @@ function formatOf(contentType: string | undefined, name: string, given: FileForm
 
 /**
  * Input files of an organisation: streamed upload (raw body, size limit enforced while streaming,
- * format checked by parsing the head), listing, metadata, streamed download and deletion. Objects
- * are stored under keys built from the organisation id and the file id only.
+ * format checked by parsing the head), listing, metadata, streamed download and deletion, and the
+ * signed upload and download URLs of {@link signedUrlRoutes}. Objects are stored under keys built
+ * from the organisation id and the file id only.
  *
  * @example
  * ```ts
@@ -115,18 +89,15 @@ export function fileRoutes(app: ApiApp, context: AppContext): void {
         if (Number.isFinite(declared) && declared > maxUploadBytes) throw tooLarge(maxUploadBytes);
         const { head, complete, body } = await peekStream(request.raw, headBytes);
         const problem = await checkHead(format, head, complete);
-        if (problem !== undefined) {
-          throw new ApiError({
-            code: 'invalid-request',
-            message: `Not a valid ${format} file: ${problem}`,
-            details: { format },
-          });
-        }
+        if (problem !== undefined) throw invalidFile(format, problem);
         const id = randomUUID();
         const key = objectKeyFor(org.id, id);
         let stored: { sizeBytes: number; sha256: string };
         try {
-          stored = await storage.write(key, body, { maxBytes: maxUploadBytes });
+          stored = await storage.write(key, body, {
+            maxBytes: maxUploadBytes,
+            contentType: contentTypeOf[format],
+          });
         } catch (error) {
           if (StorageError.isInstance(error) && error.code === 'object-too-large')
             throw tooLarge(maxUploadBytes);
@@ -221,11 +192,7 @@ export function fileRoutes(app: ApiApp, context: AppContext): void {
       const org = requireOrg(request);
       const row = await findFile(database, org.id, request.params.fileId);
       if (row === undefined) throw notFound('file');
-      void reply
-        .header('content-type', contentTypeOf[row.format])
-        .header('content-length', String(row.size_bytes))
-        .header('content-disposition', `attachment; filename="${row.name.replace(/[^\w.-]/g, '_')}"`);
-      return reply.send(Readable.from(storage.read(objectKeyFor(org.id, row.id))));
+      return sendFileContent(reply, storage, objectKeyFor(org.id, row.id), row);
     },
   );
 
@@ -273,12 +240,6 @@ export function fileRoutes(app: ApiApp, context: AppContext): void {
       return reply.status(204).send(null);
     },
   );
-}
 
-function tooLarge(maxBytes: number): ApiError {
-  return new ApiError({
-    code: 'payload-too-large',
-    message: `The upload exceeds the limit of ${maxBytes} bytes`,
-    details: { maxBytes },
-  });
+  signedUrlRoutes(app, context);
 }

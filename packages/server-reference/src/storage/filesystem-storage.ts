@@ -98,5 +98,16 @@ export function createFilesystemStorage(options: FilesystemStorageOptions): Stor
         throw error;
       }
     },
+    async move(from: ObjectKey, to: ObjectKey): Promise<void> {
+      const target = pathOf(to);
+      await mkdir(dirname(target), { recursive: true });
+      try {
+        // Atomic within one file system: a reader sees the old object or the new one, never a mix.
+        await rename(pathOf(from), target);
+      } catch (error) {
+        if (isMissing(error)) throw new StorageError('object-not-found', 'No such object', { cause: error });
+        throw error;
+      }
+    },
   };
 }

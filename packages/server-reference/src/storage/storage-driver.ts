@@ -68,6 +68,28 @@ export function objectKeyFor(orgId: string, objectId: string): ObjectKey {
   return `orgs/${orgId}/objects/${objectId}` as ObjectKey;
 }
 
+/**
+ * The key a signed upload writes to before it is completed: `orgs/<orgId>/uploads/<uploadId>`. Like
+ * {@link objectKeyFor} it is built from two server-side UUIDs only. Completing the upload moves the
+ * object to its {@link objectKeyFor} key, out of reach of the (still valid) upload URL, so a file
+ * never changes after it was checked.
+ *
+ * @example
+ * ```ts
+ * const staged = uploadKeyFor(org.id, fileId);
+ * await storage.move(staged, objectKeyFor(org.id, fileId));
+ * ```
+ */
+export function uploadKeyFor(orgId: string, uploadId: string): ObjectKey {
+  if (!uuidPattern.test(orgId) || !uuidPattern.test(uploadId)) {
+    throw new StorageError(
+      'invalid-key',
+      'Upload keys are built from an organisation id and an upload id (UUIDs)',
+    );
+  }
+  return `orgs/${orgId}/uploads/${uploadId}` as ObjectKey;
+}
+
 /** What {@link StorageDriver.write} stored. */
 export interface StoredObject {
   /** Bytes written. */
@@ -82,6 +104,79 @@ export interface WriteOptions {
   maxBytes: number;
   /** Aborts the write (nothing is stored). */
   signal?: AbortSignal;
+  /** Media type kept with the object (S3 serves it back). @default 'application/octet-stream' */
+  contentType?: string;
+}
+
+/**
+ * A request a client sends straight to the object store, without the API in between.
+ *
+ * @example
+ * ```ts
+ * await fetch(request.url, { method: 'PUT', headers: request.headers, body: file });
+ * ```
+ */
+export interface PresignedRequest {
+  /** The signed URL; it grants exactly one operation on one object until it expires. */
+  url: string;
+  /** Headers the request must carry as given (they are part of the signature). */
+  headers: Record<string, string>;
+}
+
+/**
+ * Options of {@link PresignedUrls.upload}.
+ *
+ * @example
+ * ```ts
+ * const options: PresignUploadOptions = { sizeBytes: 52_011, contentType: 'text/csv', expiresInSeconds: 900, now: new Date() };
+ * ```
+ */
+export interface PresignUploadOptions {
+  /** Exact size of the body in bytes; the store refuses any other length. */
+  sizeBytes: number;
+  /** The media type the client must send. */
+  contentType: string;
+  /** Lifetime of the URL, in seconds. */
+  expiresInSeconds: number;
+  /** The moment the lifetime starts (the server's clock). */
+  now: Date;
+}
+
+/**
+ * Options of {@link PresignedUrls.download}.
+ *
+ * @example
+ * ```ts
+ * const options: PresignDownloadOptions = { expiresInSeconds: 300, now: new Date(), contentType: 'text/csv', contentDisposition: 'attachment; filename="a.csv"' };
+ * ```
+ */
+export interface PresignDownloadOptions {
+  /** Lifetime of the URL, in seconds. */
+  expiresInSeconds: number;
+  /** The moment the lifetime starts (the server's clock). */
+  now: Date;
+  /** `Content-Type` the store answers with. */
+  contentType: string;
+  /** `Content-Disposition` the store answers with, e.g. `attachment; filename="reviews.csv"`. */
+  contentDisposition: string;
+}
+
+/**
+ * Time-limited URLs signed for the object store itself (S3 presigned URLs), so clients move bytes
+ * without the API in between. Drivers without them get URLs signed by the server instead.
+ *
+ * @example
+ * ```ts
+ * const put = await storage.presign?.upload(uploadKeyFor(orgId, fileId), { sizeBytes, contentType: 'text/csv', expiresInSeconds: 900, now: new Date() });
+ * ```
+ */
+export interface PresignedUrls {
+  /** A URL for one `PUT` of exactly `sizeBytes` bytes to `key`. */
+  upload(key: ObjectKey, options: PresignUploadOptions): Promise<PresignedRequest>;
+  /** A URL for `GET`ting the object at `key`. */
+  download(key: ObjectKey, options: PresignDownloadOptions): Promise<PresignedRequest>;
+  /** Largest body one presigned `PUT` may carry (S3: 5 GiB). */
+  readonly maxUploadBytes: number;
 }
 
 /**
@@ -96,7 +191,7 @@ export interface WriteOptions {
  */
 export interface StorageDriver {
   /** Which implementation this is. */
-  readonly kind: 'filesystem' | 'custom';
+  readonly kind: 'filesystem' | 's3' | 'custom';
   /** Streams `body` into the object at `key`, atomically: on any failure nothing is left behind. */
   write(key: ObjectKey, body: AsyncIterable<Uint8Array>, options: WriteOptions): Promise<StoredObject>;
   /** The object's bytes, streamed; fails with `object-not-found` on first read when it is missing. */
@@ -105,4 +200,11 @@ export interface StorageDriver {
   remove(key: ObjectKey): Promise<void>;
   /** True when an object exists at `key`. */
   exists(key: ObjectKey): Promise<boolean>;
+  /**
+   * Moves the object at `from` to `to`, replacing what is there; fails with `object-not-found` when
+   * `from` is missing. Optional: without it an object is copied through `read` and `write`.
+   */
+  move?(from: ObjectKey, to: ObjectKey): Promise<void>;
+  /** Signed URLs served by the store itself, when it has them (S3). */
+  readonly presign?: PresignedUrls;
 }
