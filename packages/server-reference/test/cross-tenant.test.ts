@@ -19,6 +19,8 @@ interface Victim {
   invitationId: string;
   fileId: string;
   jobId: string;
+  /** A signed upload B started (not completed). */
+  uploadToken: string;
 }
 
 interface Attempt {
@@ -79,6 +81,11 @@ describe.each(testDatabases())('cross-tenant isolation on %s', (kind) => {
       headers: { 'content-type': 'text/csv' },
       body: 'id,text\n1,victim data\n',
     });
+    const upload = await test.request<{ uploadToken: string }>('POST', '/v1/files/uploads', {
+      token: owner.accessToken,
+      org: owner.orgId,
+      body: { name: 'victim-upload.csv', sizeBytes: 10 },
+    });
     const job = await test.request<{ id: string }>('POST', '/v1/jobs', {
       token: owner.accessToken,
       org: owner.orgId,
@@ -93,6 +100,7 @@ describe.each(testDatabases())('cross-tenant isolation on %s', (kind) => {
       invitationId: invitation.body.id,
       fileId: file.body.id,
       jobId: job.body.id,
+      uploadToken: upload.body.uploadToken,
     };
     before = await victimRows();
   });
@@ -132,8 +140,14 @@ describe.each(testDatabases())('cross-tenant isolation on %s', (kind) => {
       add('GET /v1/files/:fileId', 'GET', `/v1/files/${b.fileId}`, { org });
       add('GET /v1/files/:fileId/content', 'GET', `/v1/files/${b.fileId}/content`, { org });
       add('DELETE /v1/files/:fileId', 'DELETE', `/v1/files/${b.fileId}`, { org });
+      add('GET /v1/files/:fileId/download-url', 'GET', `/v1/files/${b.fileId}/download-url`, { org });
+      add('POST /v1/files/uploads/complete', 'POST', '/v1/files/uploads/complete', {
+        org,
+        body: { uploadToken: b.uploadToken },
+      });
       add('GET /v1/jobs/:jobId', 'GET', `/v1/jobs/${b.jobId}`, { org });
       add('POST /v1/jobs/:jobId/cancel', 'POST', `/v1/jobs/${b.jobId}/cancel`, { org });
+      add('POST /v1/jobs/:jobId/retry-failed', 'POST', `/v1/jobs/${b.jobId}/retry-failed`, { org });
       add('GET /v1/jobs/:jobId/results', 'GET', `/v1/jobs/${b.jobId}/results`, { org });
       add('GET /v1/jobs/:jobId/events', 'GET', `/v1/jobs/${b.jobId}/events`, { org });
       // B's file and key named from either organisation.
@@ -146,6 +160,11 @@ describe.each(testDatabases())('cross-tenant isolation on %s', (kind) => {
       org: b.orgId,
       headers: { 'content-type': 'text/csv' },
       body: 'id\n1\n',
+    });
+    add('GET /v1/files/upload-options', 'GET', '/v1/files/upload-options', { org: b.orgId });
+    add('POST /v1/files/uploads', 'POST', '/v1/files/uploads', {
+      org: b.orgId,
+      body: { name: 'spy.csv', sizeBytes: 10 },
     });
     add('GET /v1/jobs', 'GET', '/v1/jobs', { org: b.orgId });
     add('GET /v1/api-tokens', 'GET', '/v1/api-tokens', { org: b.orgId });

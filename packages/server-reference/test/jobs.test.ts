@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { createPriceTable } from '@llmbatch/core';
 import { type FakeProvider, startFakeProvider } from '@llmbatch/core/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { testDatabases } from './support/databases.js';
@@ -76,7 +77,7 @@ describe.each(testDatabases())('jobs on %s', (kind) => {
     });
 
     // The queue holds ids only: no key, no prompt, no data.
-    const { rows: queue } = await test.database.database.query('SELECT * FROM job_queue');
+    const { rows: queue } = await test.database.database.query('SELECT * FROM job_tasks');
     for (const row of queue)
       expect(Object.keys(row).sort()).toEqual([
         'attempts',
@@ -84,13 +85,14 @@ describe.each(testDatabases())('jobs on %s', (kind) => {
         'job_id',
         'lease_expires_at',
         'locked_by',
+        'shard',
         'state',
       ]);
     expect(JSON.stringify(queue)).not.toContain(apiKey.slice(8));
     expect(JSON.stringify(queue)).not.toContain('row 1');
 
     const done = await pollJob(test, owner, created.body.id, (job) => job.status === 'completed');
-    expect(done.counts).toEqual({ total: 60, succeeded: 60, failed: 0 });
+    expect(done.counts).toEqual({ total: 60, succeeded: 60, failed: 0, errors: {} });
     expect(fake.stats.received - before).toBe(60);
     const lines = await readResultLines(test, owner, created.body.id);
     // Usage is summed from the ledger: the fake reports a token per four characters of prompt and answer.
@@ -100,7 +102,11 @@ describe.each(testDatabases())('jobs on %s', (kind) => {
       [created.body.id],
     );
     expect(usage[0]?.input).toBeGreaterThan(60);
-    expect(done.usage).toEqual({ inputTokens: usage[0]?.input, outputTokens: usage[0]?.output });
+    expect(done.usage).toEqual({
+      inputTokens: usage[0]?.input,
+      outputTokens: usage[0]?.output,
+      pricingVersions: [createPriceTable().pricingVersion],
+    });
     // 'fake-model' has no price: the job's cost is unknown (null), never a silent 0.
     expect(done.cost).toBeNull();
     expect(lines.map((line) => line.index)).toEqual(Array.from({ length: 60 }, (_, index) => index));
@@ -113,8 +119,13 @@ describe.each(testDatabases())('jobs on %s', (kind) => {
       org: owner.orgId,
     });
     expect(listed.body.data.map((job) => job.id)).toContain(created.body.id);
+    const byFile = await test.request<{ data: JobBody[] }>('GET', `/v1/jobs?fileId=${fileId}`, {
+      token: owner.accessToken,
+      org: owner.orgId,
+    });
+    expect(byFile.body.data.map((job) => job.id)).toEqual([created.body.id]);
     const { rows: remaining } = await test.database.database.query(
-      'SELECT * FROM job_queue WHERE job_id = $1',
+      'SELECT * FROM job_tasks WHERE job_id = $1',
       [created.body.id],
     );
     expect(remaining).toEqual([]);
@@ -224,7 +235,7 @@ describe.each(testDatabases())('jobs on %s', (kind) => {
       expect(progress.map((item) => item.succeeded)).toEqual(
         [...progress.map((item) => item.succeeded)].sort((a, b) => a - b),
       );
-      expect(progress.at(-1)).toEqual({ total: 40, succeeded: 40, failed: 0 });
+      expect(progress.at(-1)).toEqual({ total: 40, succeeded: 40, failed: 0, errors: {} });
       const statuses = events
         .filter((item) => item.event === 'status')
         .map((item) => (item.data as { status: string }).status);

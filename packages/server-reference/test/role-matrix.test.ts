@@ -51,6 +51,18 @@ async function createFile(test: TestServer, fixture: Fixture): Promise<string> {
   return response.body.id;
 }
 
+/** A signed upload the owner started and sent the bytes of, ready to be completed. */
+async function sentUpload(test: TestServer, fixture: Fixture): Promise<string> {
+  const body = 'id,text\n1,hello\n';
+  const upload = await test.request<{ uploadToken: string; url: string }>('POST', '/v1/files/uploads', {
+    ...as(fixture.users.owner, fixture.orgId),
+    body: { name: 'signed.csv', sizeBytes: body.length },
+  });
+  const { pathname, search } = new URL(upload.body.url);
+  await test.request('PUT', `${pathname}${search}`, { headers: { 'content-type': 'text/csv' }, body });
+  return upload.body.uploadToken;
+}
+
 async function createJob(test: TestServer, fixture: Fixture): Promise<string> {
   const response = await test.request<{ id: string }>('POST', '/v1/jobs', {
     ...as(fixture.users.owner, fixture.orgId),
@@ -89,6 +101,33 @@ const cases: Case[] = [
     route: 'GET /v1/files/:fileId/content',
     allowed: everyone,
     send: async (t, f, a) => t.request('GET', `/v1/files/${await createFile(t, f)}/content`, as(a, f.orgId)),
+  },
+  {
+    route: 'GET /v1/files/:fileId/download-url',
+    allowed: everyone,
+    send: async (t, f, a) =>
+      t.request('GET', `/v1/files/${await createFile(t, f)}/download-url`, as(a, f.orgId)),
+  },
+  {
+    route: 'GET /v1/files/upload-options',
+    allowed: everyone,
+    send: (t, f, a) => t.request('GET', '/v1/files/upload-options', as(a, f.orgId)),
+  },
+  {
+    route: 'POST /v1/files/uploads',
+    allowed: ['owner', 'admin', 'member'],
+    mutation: false,
+    send: (t, f, a) =>
+      t.request('POST', '/v1/files/uploads', { ...as(a, f.orgId), body: { name: 'a.csv', sizeBytes: 10 } }),
+  },
+  {
+    route: 'POST /v1/files/uploads/complete',
+    allowed: ['owner', 'admin', 'member'],
+    send: async (t, f, a) =>
+      t.request('POST', '/v1/files/uploads/complete', {
+        ...as(a, f.orgId),
+        body: { uploadToken: await sentUpload(t, f) },
+      }),
   },
   {
     route: 'DELETE /v1/files/:fileId',
@@ -138,6 +177,16 @@ const cases: Case[] = [
     route: 'POST /v1/jobs/:jobId/cancel',
     allowed: ['owner', 'admin', 'member'],
     send: async (t, f, a) => t.request('POST', `/v1/jobs/${await createJob(t, f)}/cancel`, as(a, f.orgId)),
+  },
+  {
+    route: 'POST /v1/jobs/:jobId/retry-failed',
+    allowed: ['owner', 'admin', 'member'],
+    async send(t, f, a) {
+      // A cancelled job that never ran: retrying sends its units (202).
+      const jobId = await createJob(t, f);
+      await t.request('POST', `/v1/jobs/${jobId}/cancel`, as(f.users.owner, f.orgId));
+      return t.request('POST', `/v1/jobs/${jobId}/retry-failed`, as(a, f.orgId));
+    },
   },
   {
     route: 'GET /v1/jobs/:jobId/results',

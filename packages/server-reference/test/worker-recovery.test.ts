@@ -2,12 +2,11 @@ import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { emptyUsage } from '@llmbatch/core';
 import { type FakeProvider, startFakeProvider } from '@llmbatch/core/testing';
-import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { recordResult } from '../src/jobs/job-results.js';
 import { transitionJob } from '../src/jobs/job-status.js';
-import { createWorker, type Worker } from '../src/worker/create-worker.js';
-import { claimTask } from '../src/worker/job-queue.js';
+import type { Worker } from '../src/worker/create-worker.js';
+import { claimTask, planShard } from '../src/worker/job-queue.js';
 import { startChild } from './support/child-process.js';
 import { testDatabases } from './support/databases.js';
 import {
@@ -16,6 +15,7 @@ import {
   numberedCsv,
   pollJob,
   readResultLines,
+  startTestWorker,
   uploadCsv,
 } from './support/job-helpers.js';
 import { createUser, startTestServer, type TestServer, type TestUser } from './support/test-server.js';
@@ -41,18 +41,10 @@ describe.each(testDatabases())('worker recovery on %s', (kind) => {
     await fake?.close();
   });
 
-  const startWorker = (options: { leaseMs?: number; maxAttempts?: number } = {}): Worker => {
-    const worker = createWorker({
-      database: test.database.database,
-      storage: test.server.context.storage,
-      keyRing: test.server.context.keyRing,
-      logger: pino({ level: 'silent' }),
-      pollIntervalMs: 100,
-      engineOptions: { retry: { maxRetries: 0 } },
-      ...options,
-    });
-    worker.start();
-    return worker;
+  const startWorker = (
+    options: { leaseMs?: number; maxAttempts?: number; drainMs?: number } = {},
+  ): Worker => {
+    return startTestWorker(test, { engineOptions: { retry: { maxRetries: 0 } }, ...options });
   };
 
   const createJob = async (rows: number, concurrency = 8): Promise<string> => {
@@ -70,27 +62,32 @@ describe.each(testDatabases())('worker recovery on %s', (kind) => {
     const jobId = await createJob(60);
     // A worker claimed the job, finished ten units, and died without a heartbeat.
     const claimed = await claimTask(test.database.database, 'dead-worker', 300);
-    expect(claimed).toEqual({ jobId, attempts: 1 });
+    expect(claimed).toEqual({ jobId, shard: planShard, attempts: 1 });
     await transitionJob(test.database.database, jobId, 'running', { startedAt: new Date() });
     for (let index = 0; index < 10; index += 1) {
-      await recordResult(test.database.database, jobId, {
-        index,
-        key: String(index),
-        status: 'ok',
-        value: { before: true },
-        raw: '{"before":true}',
-        warnings: [],
-        usage: emptyUsage(),
-        cost: 0,
-        attempts: [],
-        durationMs: 1,
-      });
+      await recordResult(
+        test.database.database,
+        jobId,
+        {
+          index,
+          key: String(index),
+          status: 'ok',
+          value: { before: true },
+          raw: '{"before":true}',
+          warnings: [],
+          usage: emptyUsage(),
+          cost: 0,
+          attempts: [],
+          durationMs: 1,
+        },
+        { model: 'fake-model', pricingVersion: 'test' },
+      );
     }
     const before = fake.stats.received;
     const worker = startWorker({ leaseMs: 5000 });
     try {
       const done = await pollJob(test, owner, jobId, (job) => job.status === 'completed');
-      expect(done.counts).toEqual({ total: 60, succeeded: 60, failed: 0 });
+      expect(done.counts).toEqual({ total: 60, succeeded: 60, failed: 0, errors: {} });
       expect(fake.stats.received - before).toBe(50);
       const lines = await readResultLines(test, owner, jobId);
       expect(lines.map((line) => line.index)).toEqual(Array.from({ length: 60 }, (_, index) => index));
@@ -101,7 +98,7 @@ describe.each(testDatabases())('worker recovery on %s', (kind) => {
     }
   });
 
-  it('hands a job back on shutdown; the next worker finishes it with each unit exactly once', async () => {
+  it('drains on shutdown: units in flight finish and are recorded, the shard goes back, nothing is sent twice', async () => {
     fake.setLatency(50);
     try {
       const before = fake.stats.received;
@@ -109,21 +106,56 @@ describe.each(testDatabases())('worker recovery on %s', (kind) => {
       const first = startWorker();
       await pollJob(test, owner, jobId, (job) => job.counts.succeeded >= 8);
       await first.stop();
+      expect(fake.stats.inFlight).toBe(0);
       const { rows } = await test.database.database.query<{ state: string; locked_by: string | null }>(
-        'SELECT state, locked_by FROM job_queue WHERE job_id = $1',
+        'SELECT state, locked_by FROM job_tasks WHERE job_id = $1',
         [jobId],
       );
       expect(rows).toEqual([{ state: 'ready', locked_by: null }]);
+      // Every call the first worker made has its result in the ledger.
+      const atStop = await pollJob(test, owner, jobId, () => true);
+      expect(atStop.counts.succeeded).toBe(fake.stats.received - before);
       const afterFirst = await pollJob(test, owner, jobId, () => true);
       expect(afterFirst.status).toBe('running');
       const second = startWorker();
       try {
         const done = await pollJob(test, owner, jobId, (job) => job.status === 'completed');
-        expect(done.counts).toEqual({ total: 120, succeeded: 120, failed: 0 });
+        expect(done.counts).toEqual({ total: 120, succeeded: 120, failed: 0, errors: {} });
         const lines = await readResultLines(test, owner, jobId);
         expect(lines.map((line) => line.index)).toEqual(Array.from({ length: 120 }, (_, index) => index));
-        // At most the calls in flight at shutdown (the concurrency) are sent twice.
-        expect(fake.stats.received - before).toBeLessThanOrEqual(124);
+        // The drained calls were recorded: no unit was sent twice.
+        expect(fake.stats.received - before).toBe(120);
+      } finally {
+        await second.stop();
+      }
+    } finally {
+      fake.setLatency(5);
+    }
+  });
+
+  it('aborts units still in flight when the drain deadline passes, and the next worker sends them once', async () => {
+    fake.setLatency(5000);
+    try {
+      const jobId = await createJob(30, 4);
+      const first = startWorker({ drainMs: 300 });
+      while (fake.stats.inFlight < 4) await new Promise((resolve) => setTimeout(resolve, 20));
+      const { rows: planned } = await test.database.database.query(
+        'SELECT shard FROM job_shards WHERE job_id = $1',
+        [jobId],
+      );
+      expect(planned).toEqual([{ shard: 0 }]);
+      const stopping = Date.now();
+      await first.stop();
+      expect(Date.now() - stopping).toBeLessThan(3000);
+      const released = await pollJob(test, owner, jobId, () => true);
+      expect(released.counts).toMatchObject({ succeeded: 0, failed: 0 });
+      fake.setLatency(5);
+      const second = startWorker();
+      try {
+        const done = await pollJob(test, owner, jobId, (job) => job.status === 'completed');
+        expect(done.counts).toEqual({ total: 30, succeeded: 30, failed: 0, errors: {} });
+        const lines = await readResultLines(test, owner, jobId);
+        expect(lines.map((line) => line.index)).toEqual(Array.from({ length: 30 }, (_, index) => index));
       } finally {
         await second.stop();
       }
@@ -135,7 +167,7 @@ describe.each(testDatabases())('worker recovery on %s', (kind) => {
   it('fails a job whose workers keep dying, with a clear reason', async () => {
     const jobId = await createJob(5);
     await test.database.database.query(
-      `UPDATE job_queue SET state = 'active', locked_by = 'dead', attempts = 2,
+      `UPDATE job_tasks SET state = 'active', locked_by = 'dead', attempts = 2,
           lease_expires_at = clock_timestamp() - interval '1 second' WHERE job_id = $1`,
       [jobId],
     );
@@ -175,8 +207,50 @@ describe.each(testDatabases().filter((kind) => kind === 'postgres'))('worker cra
     await fake?.close();
   });
 
+  it('drains a `llmbatch-server worker` process on SIGTERM: it exits 0, every call it made is recorded, none is made twice', async () => {
+    const fileId = await uploadCsv(test, owner, numberedCsv(300));
+    const before = fake.stats.received;
+    const created = await test.request<JobBody>('POST', '/v1/jobs', {
+      token: owner.accessToken,
+      org: owner.orgId,
+      body: { fileId, providerKeyId: keyId, model: 'fake-model', prompt: 'Say {{text}}', concurrency: 8 },
+    });
+    const url = new URL(test.database.url ?? '');
+    url.searchParams.set('options', `-c search_path=${test.database.schema ?? 'public'}`);
+    const child = startChild('src/cli/bin.ts', ['worker'], {
+      NODE_ENV: 'development',
+      LLMBATCH_DATA_DIR: test.server.context.config.dataDirectory,
+      DATABASE_URL: url.toString(),
+      ENCRYPTION_KEY: test.server.context.config.encryptionKey,
+      JWT_SECRET: randomBytes(32).toString('hex'),
+      WORKER_POLL_MS: '100',
+      WORKER_DRAIN_MS: '20000',
+    });
+    try {
+      await pollJob(test, owner, created.body.id, (job) => job.counts.succeeded >= 40, 60_000);
+      child.process.kill('SIGTERM');
+      expect(await child.exited).toBe(0);
+    } finally {
+      child.process.kill('SIGKILL');
+    }
+    expect(child.output()).toContain('"msg":"released the shard for another worker"');
+    expect(fake.stats.inFlight).toBe(0);
+    const stopped = await pollJob(test, owner, created.body.id, () => true);
+    expect(stopped.status).toBe('running');
+    expect(stopped.counts.succeeded).toBe(fake.stats.received - before);
+    const worker = startTestWorker(test);
+    try {
+      const done = await pollJob(test, owner, created.body.id, (job) => job.status === 'completed');
+      expect(done.counts).toEqual({ total: 300, succeeded: 300, failed: 0, errors: {} });
+      expect(fake.stats.received - before).toBe(300);
+    } finally {
+      await worker.stop();
+    }
+  }, 120_000);
+
   it('finishes the job of a worker process killed with SIGKILL, every unit exactly once', async () => {
     const fileId = await uploadCsv(test, owner, numberedCsv(600));
+    const before = fake.stats.received;
     const created = await test.request<JobBody>('POST', '/v1/jobs', {
       token: owner.accessToken,
       org: owner.orgId,
@@ -199,22 +273,14 @@ describe.each(testDatabases().filter((kind) => kind === 'postgres'))('worker cra
     const killedAt = await pollJob(test, owner, created.body.id, () => true);
     expect(killedAt.status).toBe('running');
     expect(killedAt.counts.succeeded).toBeLessThan(600);
-    const worker = createWorker({
-      database: test.database.database,
-      storage: test.server.context.storage,
-      keyRing: test.server.context.keyRing,
-      logger: pino({ level: 'silent' }),
-      pollIntervalMs: 100,
-      leaseMs: 1500,
-    });
-    worker.start();
+    const worker = startTestWorker(test, { leaseMs: 1500 });
     try {
       const done = await pollJob(test, owner, created.body.id, (job) => job.status === 'completed');
-      expect(done.counts).toEqual({ total: 600, succeeded: 600, failed: 0 });
+      expect(done.counts).toEqual({ total: 600, succeeded: 600, failed: 0, errors: {} });
       const lines = await readResultLines(test, owner, created.body.id);
       expect(lines.map((line) => line.index)).toEqual(Array.from({ length: 600 }, (_, index) => index));
       // Only the calls in flight when the process died (at most the concurrency) were sent twice.
-      expect(fake.stats.received).toBeLessThanOrEqual(608);
+      expect(fake.stats.received - before).toBeLessThanOrEqual(608);
     } finally {
       await worker.stop();
     }

@@ -87,7 +87,7 @@ export async function main(
     }
     case 'all': {
       const { runApi } = await import('./run-api.js');
-      return runApi({ config, logger, worker: {} });
+      return runApi({ config, logger, worker: config.worker });
     }
     case 'worker': {
       const { runWorker } = await import('./run-worker.js');

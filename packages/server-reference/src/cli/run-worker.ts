@@ -1,10 +1,9 @@
-import { join } from 'node:path';
 import type { Logger } from 'pino';
 import type { ServerConfig } from '../config/load-config.js';
 import { createKeyRing } from '../crypto/key-ring.js';
 import { migrate } from '../db/migrate.js';
 import { openDatabase } from '../db/open-database.js';
-import { createFilesystemStorage } from '../storage/filesystem-storage.js';
+import { createStorage } from '../storage/create-storage.js';
 import { createWorker } from '../worker/create-worker.js';
 
 /** Options for {@link runWorker}. */
@@ -19,8 +18,9 @@ export interface RunWorkerOptions {
 
 /**
  * Runs a job worker (no HTTP API) until SIGTERM or SIGINT: applies pending migrations, claims jobs
- * from the queue and runs them. On a signal it stops claiming, aborts its running jobs and hands
- * them back to the queue (finished units stay recorded), closes the database and resolves 0.
+ * from the queue and runs them. On a signal it stops claiming and starting units, lets the units in
+ * flight finish for up to `WORKER_DRAIN_MS` and records them, hands unfinished shards back to the
+ * queue, closes the database and resolves 0. A second signal exits at once (status 1).
  *
  * @example
  * ```ts
@@ -34,9 +34,10 @@ export async function runWorker(options: RunWorkerOptions): Promise<number> {
   });
   const worker = createWorker({
     database,
-    storage: createFilesystemStorage({ root: join(config.dataDirectory, 'files') }),
+    storage: createStorage(config),
     keyRing: createKeyRing(config.encryptionKey, config.oldEncryptionKeys),
     logger,
+    ...config.worker,
   });
   try {
     const { applied, current } = await migrate(database);

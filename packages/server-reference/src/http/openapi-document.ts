@@ -44,6 +44,7 @@ export async function generateOpenApiDocument(
     refreshTokenTtlSeconds: 86_400,
     shutdownTimeoutMs: 0,
     trustProxy: false,
+    worker: { maxTasks: 1, pollIntervalMs: 1000, leaseMs: 30_000, drainMs: 0, maxAttempts: 1, shardSize: 1 },
   };
   const database: Database = {
     kind: 'postgres',

@@ -32,7 +32,7 @@ function event(id: string, name: string, data: unknown): string {
 
 /**
  * The events of one job as Server-Sent Event text: `status` (status and error) when it changes,
- * `progress` (counts) when units finish, and `end` once the job is final, after which the stream
+ * `progress` (total, succeeded, failed, and failed units by error code) when units finish, and `end` once the job is final, after which the stream
  * closes. Each event's id is `<status>:<finished units>`; passing the last one seen (`Last-Event-ID`)
  * resumes without repeating it.
  *
@@ -54,8 +54,12 @@ export async function* jobEvents(
   while (!signal.aborted) {
     const job = await findJob(queryable, orgId, jobId);
     if (job === undefined) return;
-    const { succeeded = 0, failed = 0 } = (await countResults(queryable, [jobId])).get(jobId) ?? {};
-    const counts = { succeeded, failed };
+    const {
+      succeeded = 0,
+      failed = 0,
+      errors = {},
+    } = (await countResults(queryable, [jobId])).get(jobId) ?? {};
+    const counts = { succeeded, failed, errors };
     const done = counts.succeeded + counts.failed;
     const id = `${job.status}:${done}`;
     if (job.status !== lastStatus) {
@@ -97,7 +101,7 @@ export function jobEventRoutes(app: ApiApp, context: AppContext): void {
       schema: {
         tags: ['jobs'],
         operationId: 'streamJobEvents',
-        summary: `Server-Sent Events of a job: status (${jobStatuses.join(', ')}), progress (counts), end`,
+        summary: `Server-Sent Events of a job: status (${jobStatuses.join(', ')}), progress (counts, errors by code), end`,
         headers: orgHeadersSchema.extend({
           'last-event-id': z.string().max(100).optional().describe('Resume after this event id.'),
         }),

@@ -1,15 +1,17 @@
-import { Readable } from 'node:stream';
-import { compileTemplate, LLMBatchError } from '@llmbatch/core';
+import { PassThrough, Readable } from 'node:stream';
+import { createCsvSink } from '@llmbatch/adapters';
+import { compileOutputSchema, compileTemplate, LLMBatchError } from '@llmbatch/core';
 import * as z from 'zod';
 import { actorOf, recordAudit } from '../audit/audit-log.js';
+import type { Queryable } from '../db/database.js';
 import { findFile } from '../files/file-store.js';
 import { orgHeadersSchema, requireOrg, requirePrincipal } from '../http/access-control.js';
 import { ApiError, notFound } from '../http/api-error.js';
 import type { AppContext } from '../http/app-context.js';
 import type { ApiApp } from '../http/create-app.js';
 import { decodeCursor, pageSchema, toPage } from '../http/schemas.js';
-import { enqueueJob, removeTask } from '../worker/job-queue.js';
-import { readResults } from './job-results.js';
+import { enqueueTasks, planShard, removeWaitingTasks } from '../worker/job-queue.js';
+import { type ResultLine, readResults } from './job-results.js';
 import { createJobBody, createJobHeaders, jobSchema, listJobsQuery, toJob } from './job-schemas.js';
 import { finalStatuses, transitionJob } from './job-status.js';
 import { countResults, findJob, insertJob, type JobRow, type JobSpecRecord, listJobs } from './job-store.js';
@@ -55,7 +57,28 @@ export function jobRoutes(app: ApiApp, context: AppContext): void {
         ...(rest.system === undefined ? {} : { system: rest.system }),
         ...(rest.temperature === undefined ? {} : { temperature: rest.temperature }),
         ...(rest.maxTokens === undefined ? {} : { maxTokens: rest.maxTokens }),
+        ...(rest.schema === undefined ? {} : { schema: rest.schema }),
+        ...(rest.maxParallelShards === undefined ? {} : { maxParallelShards: rest.maxParallelShards }),
       };
+      if (spec.schema !== undefined) {
+        if (spec.output !== 'json') {
+          throw new ApiError({
+            code: 'invalid-request',
+            message: 'schema: a schema needs output "json"',
+            details: { field: 'schema' },
+          });
+        }
+        try {
+          compileOutputSchema(spec.schema);
+        } catch (error) {
+          if (!LLMBatchError.isInstance(error)) throw error;
+          throw new ApiError({
+            code: 'invalid-request',
+            message: `schema: ${error.message}`,
+            details: { field: 'schema' },
+          });
+        }
+      }
       for (const [field, template] of [
         ['prompt', spec.prompt],
         ['system', spec.system],
@@ -90,7 +113,7 @@ export function jobRoutes(app: ApiApp, context: AppContext): void {
           createdAt: clock.now(),
         });
         if (result.created) {
-          await enqueueJob(transaction, result.job.id);
+          await enqueueTasks(transaction, result.job.id);
           await recordAudit(transaction, actorOf(request), {
             action: 'job.create',
             targetType: 'job',
@@ -137,6 +160,7 @@ export function jobRoutes(app: ApiApp, context: AppContext): void {
       const rows = await listJobs(database, org.id, {
         limit: request.query.limit + 1,
         ...(request.query.status === undefined ? {} : { status: request.query.status as JobRow['status'] }),
+        ...(request.query.fileId === undefined ? {} : { fileId: request.query.fileId }),
         ...(after === undefined ? {} : { after }),
       });
       const counts = await countResults(
@@ -194,15 +218,83 @@ export function jobRoutes(app: ApiApp, context: AppContext): void {
             details: { status: job.status },
           });
         }
-        const moved =
-          (await transitionJob(transaction, jobId, 'cancelled', { finishedAt: clock.now() })) ??
-          (await transitionJob(transaction, jobId, 'cancelling'));
-        if (moved === 'queued') await removeTask(transaction, jobId);
+        // Lock the job: a worker finishing its last shard and this cancel take turns.
+        await transaction.query('SELECT id FROM jobs WHERE id = $1 FOR UPDATE', [jobId]);
+        // Tasks no worker holds are dropped now; a job with none running is cancelled at once,
+        // otherwise its workers see `cancelling` at their next heartbeat and finish the cancel.
+        const running = await removeWaitingTasks(transaction, jobId);
+        if (job.status === 'queued') {
+          await transitionJob(transaction, jobId, 'cancelled', { finishedAt: clock.now() });
+        } else {
+          await transitionJob(transaction, jobId, 'cancelling');
+          if (running === 0)
+            await transitionJob(transaction, jobId, 'cancelled', { finishedAt: clock.now() });
+        }
         await recordAudit(transaction, actorOf(request), {
           action: 'job.cancel',
           targetType: 'job',
           targetId: jobId,
           orgId: org.id,
+        });
+        const updated = await findJob(transaction, org.id, jobId);
+        if (updated === undefined) throw notFound('job');
+        return updated;
+      });
+      return reply.status(202).send(await present(row));
+    },
+  );
+
+  app.post(
+    '/v1/jobs/:jobId/retry-failed',
+    {
+      config: { access: { auth: 'org', permission: 'jobs:write' } },
+      schema: {
+        tags: ['jobs'],
+        operationId: 'retryFailedUnits',
+        summary:
+          'Send the failed units of a finished job again (and any never sent, e.g. after a cancel); answers at once with the queued job',
+        headers: orgHeadersSchema,
+        params: jobParams,
+        response: { 202: jobSchema },
+      },
+    },
+    async (request, reply) => {
+      const org = requireOrg(request);
+      const { jobId } = request.params;
+      const row = await database.transaction(async (transaction) => {
+        const { rows } = await transaction.query<JobRow>(
+          'SELECT * FROM jobs WHERE org_id = $1 AND id = $2 FOR UPDATE',
+          [org.id, jobId],
+        );
+        const job = rows[0];
+        if (job === undefined) throw notFound('job');
+        if (!finalStatuses.has(job.status)) {
+          throw new ApiError({
+            code: 'conflict',
+            message: `A ${job.status} job cannot be retried; wait until it ends`,
+            details: { status: job.status },
+          });
+        }
+        const shards = await prepareRetry(transaction, jobId);
+        if (shards.length === 0) {
+          throw new ApiError({
+            code: 'conflict',
+            message: 'This job has no failed or unsent units to retry',
+            details: { status: job.status },
+          });
+        }
+        await transitionJob(transaction, jobId, 'queued');
+        await transaction.query(
+          'UPDATE jobs SET error = NULL, finished_at = NULL, retries = retries + 1 WHERE id = $1',
+          [jobId],
+        );
+        await enqueueTasks(transaction, jobId, shards);
+        await recordAudit(transaction, actorOf(request), {
+          action: 'job.retry-failed',
+          targetType: 'job',
+          targetId: jobId,
+          orgId: org.id,
+          details: { shards: shards.length },
         });
         const updated = await findJob(transaction, org.id, jobId);
         if (updated === undefined) throw notFound('job');
@@ -220,20 +312,91 @@ export function jobRoutes(app: ApiApp, context: AppContext): void {
         tags: ['jobs'],
         operationId: 'getJobResults',
         summary:
-          'Results so far as JSON lines, in input order (index, status, value, raw, error, usage, cost)',
+          'Results so far in input order: JSON lines (index, status, value, raw, error, warnings, usage, cost, attempts, durationMs) or CSV',
         headers: orgHeadersSchema,
         params: jobParams,
+        querystring: z.object({
+          format: z
+            .enum(['jsonl', 'csv'])
+            .default('jsonl')
+            .describe(
+              'jsonl: one JSON object per unit. csv: index, status, value columns (an object value is spread into value.<field> columns), error_code, error_message, warnings, input_tokens, output_tokens, cost, attempts, duration_ms; formula-like cells neutralised.',
+            ),
+        }),
       },
     },
     async (request, reply) => {
       const org = requireOrg(request);
       const row = await findJob(database, org.id, request.params.jobId);
       if (row === undefined) throw notFound('job');
-      const lines = async function* () {
-        for await (const line of readResults(database, row.id)) yield `${JSON.stringify(line)}\n`;
-      };
-      void reply.header('content-type', 'application/x-ndjson');
-      return reply.send(Readable.from(lines()));
+      const format = request.query.format;
+      void reply
+        .header('content-type', format === 'csv' ? 'text/csv; charset=utf-8' : 'application/x-ndjson')
+        .header('content-disposition', `attachment; filename="job-${row.id}-results.${format}"`);
+      if (format === 'jsonl') {
+        const lines = async function* () {
+          for await (const line of readResults(database, row.id)) yield `${JSON.stringify(line)}\n`;
+        };
+        return reply.send(Readable.from(lines()));
+      }
+      const body = new PassThrough();
+      request.raw.once('close', () => body.destroy());
+      void writeCsvResults(readResults(database, row.id), body).catch((error: unknown) => {
+        request.log.error({ err: error, jobId: row.id }, 'results download failed');
+        body.destroy(error instanceof Error ? error : new Error(String(error)));
+      });
+      return reply.send(body);
     },
   );
+}
+
+/**
+ * Gets a finished job ready to send its failed units again: removes their results (their usage
+ * stays counted: it was spent), and returns the shards that now have units to send (the plan task
+ * when the job was never planned).
+ */
+async function prepareRetry(transaction: Queryable, jobId: string): Promise<number[]> {
+  await transaction.query("DELETE FROM job_results WHERE job_id = $1 AND status = 'error'", [jobId]);
+  await transaction.query('UPDATE job_usage SET retried = retried + failed, failed = 0 WHERE job_id = $1', [
+    jobId,
+  ]);
+  await transaction.query('DELETE FROM job_error_counts WHERE job_id = $1', [jobId]);
+  const { rows: planned } = await transaction.query<{ count: number }>(
+    'SELECT count(*)::int AS count FROM job_shards WHERE job_id = $1',
+    [jobId],
+  );
+  if (planned[0]?.count === 0) return [planShard];
+  const { rows } = await transaction.query<{ shard: number }>(
+    `UPDATE job_shards AS s SET completed_at = NULL
+      WHERE s.job_id = $1 AND (
+        SELECT count(*) FROM job_results AS r
+         WHERE r.job_id = s.job_id AND r.unit_index >= s.start_index AND r.unit_index < s.end_index
+      ) < s.end_index - s.start_index
+      RETURNING s.shard`,
+    [jobId],
+  );
+  return rows.map((row) => row.shard).sort((a, b) => a - b);
+}
+
+/** Writes result lines as CSV through the adapters' CSV sink (quoting, formula neutralising). */
+async function writeCsvResults(lines: AsyncIterable<ResultLine>, target: PassThrough): Promise<void> {
+  const sink = await createCsvSink(target);
+  for await (const line of lines) {
+    if (target.destroyed) return;
+    await sink.write({
+      index: line.index,
+      key: String(line.index),
+      status: line.status,
+      value: line.status === 'ok' ? line.value : undefined,
+      raw: line.raw ?? undefined,
+      ...(line.error === null ? {} : { error: line.error }),
+      warnings: line.warnings,
+      usage: line.usage,
+      cost: line.cost,
+      attempts: line.attempts,
+      durationMs: line.durationMs,
+    });
+  }
+  await sink.close();
+  target.end();
 }

@@ -1,6 +1,7 @@
 import * as z from 'zod';
 import { orgHeadersSchema } from '../http/access-control.js';
 import { pageQuerySchema, timestampSchema } from '../http/schemas.js';
+import { defaultMaxParallelShards } from '../worker/job-queue.js';
 import { jobStatuses } from './job-status.js';
 import type { JobCounts, JobRow } from './job-store.js';
 
@@ -21,6 +22,12 @@ export const jobSchema = z
     temperature: z.number().nullable(),
     maxTokens: z.number().int().nullable(),
     concurrency: z.number().int(),
+    schema: z
+      .record(z.string(), z.unknown())
+      .nullable()
+      .describe('JSON Schema every output must match, when the job has one.'),
+    maxParallelShards: z.number().int().describe('Shards of this job that run at once, on any workers.'),
+    retries: z.number().int().describe('Times retry-failed sent the failed units again.'),
     counts: z.object({
       total: z
         .number()
@@ -29,10 +36,19 @@ export const jobSchema = z
         .describe('Units in the input; known once the job has read all of it.'),
       succeeded: z.number().int(),
       failed: z.number().int(),
+      errors: z
+        .record(z.string(), z.number().int())
+        .describe('Failed units by error code, e.g. { "http-500": 3, "timeout": 1 }.'),
     }),
     usage: z
-      .object({ inputTokens: z.number().int(), outputTokens: z.number().int() })
-      .describe('Tokens used by the finished units.'),
+      .object({
+        inputTokens: z.number().int(),
+        outputTokens: z.number().int(),
+        pricingVersions: z
+          .array(z.string())
+          .describe('Versions of the price table the cost was computed with.'),
+      })
+      .describe('Tokens used by the recorded units (failed units sent again included).'),
     cost: z
       .number()
       .nullable()
@@ -67,8 +83,20 @@ export function toJob(row: JobRow, counts: JobCounts | undefined): z.infer<typeo
     temperature: row.spec.temperature ?? null,
     maxTokens: row.spec.maxTokens ?? null,
     concurrency: row.spec.concurrency,
-    counts: { total: row.total_units, succeeded: counts?.succeeded ?? 0, failed: counts?.failed ?? 0 },
-    usage: { inputTokens: counts?.inputTokens ?? 0, outputTokens: counts?.outputTokens ?? 0 },
+    schema: row.spec.schema ?? null,
+    maxParallelShards: row.spec.maxParallelShards ?? defaultMaxParallelShards,
+    retries: row.retries,
+    counts: {
+      total: row.total_units,
+      succeeded: counts?.succeeded ?? 0,
+      failed: counts?.failed ?? 0,
+      errors: counts?.errors ?? {},
+    },
+    usage: {
+      inputTokens: counts?.inputTokens ?? 0,
+      outputTokens: counts?.outputTokens ?? 0,
+      pricingVersions: counts?.pricingVersions ?? [],
+    },
     cost: counts === undefined ? 0 : counts.cost,
     error: row.error,
     createdAt: row.created_at.toISOString(),
@@ -93,7 +121,28 @@ export const createJobBody = z
     output: z.enum(['json', 'text']).default('json'),
     temperature: z.number().min(0).max(2).optional(),
     maxTokens: z.number().int().positive().max(1_000_000).optional(),
-    concurrency: z.number().int().min(1).max(256).default(8).describe('Provider calls in flight at once.'),
+    concurrency: z
+      .number()
+      .int()
+      .min(1)
+      .max(256)
+      .default(8)
+      .describe('Provider calls in flight at once for each running shard (a shard is up to 10,000 units).'),
+    schema: z
+      .record(z.string(), z.unknown())
+      .optional()
+      .describe(
+        'JSON Schema every output must match; invalid outputs are repaired or re-asked (json output).',
+      ),
+    maxParallelShards: z
+      .number()
+      .int()
+      .min(1)
+      .max(64)
+      .optional()
+      .describe(
+        `Shards of this job that run at once, on any workers (default ${defaultMaxParallelShards}); calls in flight are at most concurrency × this.`,
+      ),
   })
   .meta({ id: 'CreateJobRequest' });
 
@@ -108,4 +157,7 @@ export const createJobHeaders = orgHeadersSchema.extend({
 });
 
 /** The query of `GET /v1/jobs`. */
-export const listJobsQuery = pageQuerySchema.extend({ status: statusSchema.optional() });
+export const listJobsQuery = pageQuerySchema.extend({
+  status: statusSchema.optional().describe('Only jobs with this status.'),
+  fileId: z.uuid().optional().describe('Only jobs over this input file.'),
+});

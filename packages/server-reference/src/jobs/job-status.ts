@@ -15,7 +15,8 @@ export const jobStatuses: readonly JobStatus[] = [
 
 /**
  * The only moves a job can make. `queued → cancelled` and `queued → failed` happen before any
- * worker ran it; `cancelling` waits for the worker to stop.
+ * worker ran it; `cancelling` waits for the workers to stop. A final job goes back to `queued`
+ * only through `retry-failed`, which sends its failed (and never sent) units again.
  *
  * @example
  * ```ts
@@ -26,9 +27,9 @@ export const allowedTransitions: Readonly<Record<JobStatus, readonly JobStatus[]
   queued: ['running', 'cancelled', 'failed'],
   running: ['completed', 'failed', 'cancelling'],
   cancelling: ['cancelled'],
-  completed: [],
-  failed: [],
-  cancelled: [],
+  completed: ['queued'],
+  failed: ['queued'],
+  cancelled: ['queued'],
 };
 
 /** Statuses a job never leaves. */

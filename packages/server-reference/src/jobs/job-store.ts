@@ -15,8 +15,12 @@ export interface JobSpecRecord {
   temperature?: number;
   /** Upper bound on output tokens per unit. */
   maxTokens?: number;
-  /** Provider calls in flight at once for this job. */
+  /** Provider calls in flight at once for each running shard of this job. */
   concurrency: number;
+  /** JSON Schema every output must match (json output only). */
+  schema?: Record<string, unknown>;
+  /** Shards of this job running at once, on any workers. @default 4 */
+  maxParallelShards?: number;
 }
 
 /** A row of `jobs`. */
@@ -29,6 +33,8 @@ export interface JobRow {
   spec: JobSpecRecord;
   idempotency_key: string | null;
   total_units: number | null;
+  /** Times the failed units were sent again (`retry-failed`). */
+  retries: number;
   error: { code: string; message: string } | null;
   created_by: string | null;
   created_at: Date;
@@ -119,7 +125,7 @@ export async function findJobForWorker(queryable: Queryable, jobId: string): Pro
 }
 
 /**
- * Jobs of an organisation, newest first, optionally of one status, after a keyset cursor.
+ * Jobs of an organisation, newest first, optionally of one status or input file, after a keyset cursor.
  *
  * @example
  * ```ts
@@ -129,35 +135,47 @@ export async function findJobForWorker(queryable: Queryable, jobId: string): Pro
 export async function listJobs(
   queryable: Queryable,
   orgId: string,
-  options: { limit: number; status?: JobStatus; after?: { value: Date; id: string } },
+  options: { limit: number; status?: JobStatus; fileId?: string; after?: { value: Date; id: string } },
 ): Promise<JobRow[]> {
   const { rows } = await queryable.query<JobRow>(
     `SELECT * FROM jobs WHERE org_id = $1 AND ($2::text IS NULL OR status = $2)
+       AND ($6::uuid IS NULL OR file_id = $6)
        AND ($3::timestamptz IS NULL OR (created_at, id) < ($3, $4::uuid))
      ORDER BY created_at DESC, id DESC LIMIT $5`,
-    [orgId, options.status ?? null, options.after?.value ?? null, options.after?.id ?? null, options.limit],
+    [
+      orgId,
+      options.status ?? null,
+      options.after?.value ?? null,
+      options.after?.id ?? null,
+      options.limit,
+      options.fileId ?? null,
+    ],
   );
   return rows;
 }
 
-/** Units finished so far, by outcome. */
+/** Units finished so far, by outcome, and what they used. */
 export interface JobCounts {
   succeeded: number;
   failed: number;
-  /** Tokens used by the finished units. */
+  /** Failed units by error code. */
+  errors: Record<string, number>;
+  /** Tokens used, by every unit recorded (failed units sent again included). */
   inputTokens: number;
   outputTokens: number;
-  /** USD spent on the finished units; `null` when any finished unit's model has no known price. */
+  /** USD spent; `null` when any recorded unit's model has no known price. */
   cost: number | null;
+  /** Versions of the price table the costs were computed with. */
+  pricingVersions: string[];
 }
 
 /**
- * Counts the finished units of each job in `jobIds` from the result ledger.
+ * Counts and usage of each job in `jobIds`, from the usage rows written with the results.
  *
  * @example
  * ```ts
  * const counts = await countResults(database, [job.id]);
- * counts.get(job.id); // { succeeded: 97, failed: 3 }
+ * counts.get(job.id); // { succeeded: 97, failed: 3, errors: { 'http-500': 3 }, ... }
  * ```
  */
 export async function countResults(
@@ -165,34 +183,47 @@ export async function countResults(
   jobIds: readonly string[],
 ): Promise<Map<string, JobCounts>> {
   const counts = new Map<string, JobCounts>(
-    jobIds.map((id) => [id, { succeeded: 0, failed: 0, inputTokens: 0, outputTokens: 0, cost: 0 }]),
+    jobIds.map((id) => [
+      id,
+      { succeeded: 0, failed: 0, errors: {}, inputTokens: 0, outputTokens: 0, cost: 0, pricingVersions: [] },
+    ]),
   );
   if (jobIds.length === 0) return counts;
+  const ids = jobIds.join(',');
   const { rows } = await queryable.query<{
     job_id: string;
-    status: 'ok' | 'error';
-    count: number;
+    succeeded: number;
+    failed: number;
     input_tokens: number;
     output_tokens: number;
     cost: number | null;
+    pricing_versions: string[];
   }>(
-    `SELECT job_id, status, count(*)::int AS count,
-            coalesce(sum((result->'usage'->>'inputTokens')::bigint), 0)::float8 AS input_tokens,
-            coalesce(sum((result->'usage'->>'outputTokens')::bigint), 0)::float8 AS output_tokens,
-            CASE WHEN bool_or(jsonb_typeof(result->'cost') IS DISTINCT FROM 'number') THEN NULL
-                 ELSE coalesce(sum((result->>'cost')::float8), 0)::float8 END AS cost
-       FROM job_results
-      WHERE job_id = ANY(string_to_array($1, ',')::uuid[]) GROUP BY job_id, status`,
-    [jobIds.join(',')],
+    `SELECT job_id, sum(succeeded)::int AS succeeded, sum(failed)::int AS failed,
+            sum(input_tokens)::float8 AS input_tokens, sum(output_tokens)::float8 AS output_tokens,
+            CASE WHEN bool_or(cost IS NULL) THEN NULL ELSE sum(cost)::float8 END AS cost,
+            array_agg(DISTINCT pricing_version ORDER BY pricing_version) AS pricing_versions
+       FROM job_usage WHERE job_id = ANY(string_to_array($1, ',')::uuid[]) GROUP BY job_id`,
+    [ids],
   );
   for (const row of rows) {
     const entry = counts.get(row.job_id);
     if (entry === undefined) continue;
-    if (row.status === 'ok') entry.succeeded = row.count;
-    else entry.failed = row.count;
-    entry.inputTokens += row.input_tokens;
-    entry.outputTokens += row.output_tokens;
-    entry.cost = entry.cost === null || row.cost === null ? null : entry.cost + row.cost;
+    entry.succeeded = row.succeeded;
+    entry.failed = row.failed;
+    entry.inputTokens = row.input_tokens;
+    entry.outputTokens = row.output_tokens;
+    entry.cost = row.cost;
+    entry.pricingVersions = row.pricing_versions;
+  }
+  const { rows: errors } = await queryable.query<{ job_id: string; code: string; count: number }>(
+    `SELECT job_id, code, count FROM job_error_counts
+      WHERE job_id = ANY(string_to_array($1, ',')::uuid[]) AND count > 0 ORDER BY code`,
+    [ids],
+  );
+  for (const row of errors) {
+    const entry = counts.get(row.job_id);
+    if (entry !== undefined) entry.errors[row.code] = row.count;
   }
   return counts;
 }

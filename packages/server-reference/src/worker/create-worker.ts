@@ -7,7 +7,7 @@ import type { Database } from '../db/database.js';
 import type { StorageDriver } from '../storage/storage-driver.js';
 import { systemWallClock, type WallClock } from '../wall-clock.js';
 import { claimTask } from './job-queue.js';
-import { runJob } from './run-job.js';
+import { runTask } from './run-job.js';
 
 /** Options of {@link createWorker}. */
 export interface WorkerOptions {
@@ -23,8 +23,12 @@ export interface WorkerOptions {
   clock?: WallClock;
   /** Name of this worker in the queue and the logs. @default `<hostname>-<pid>-<random>` */
   workerId?: string;
-  /** Jobs this worker runs at once. @default 2 */
-  maxJobs?: number;
+  /** Tasks (job shards) this worker runs at once. @default 2 */
+  maxTasks?: number;
+  /** Units per shard when this worker plans a job (a job has at most 64 shards). @default 10000 */
+  shardSize?: number;
+  /** Milliseconds units in flight at shutdown may take to finish before they are aborted. @default 10000 */
+  drainMs?: number;
   /** Milliseconds between queue polls while idle, and between heartbeats (which also see cancels). @default 1000 */
   pollIntervalMs?: number;
   /** Milliseconds a claimed job stays this worker's without a heartbeat; then another worker may take it. @default 30000 */
@@ -36,9 +40,10 @@ export interface WorkerOptions {
 }
 
 /**
- * A worker: claims jobs from the queue and runs them. `start()` is idempotent; `stop()` stops
- * claiming, aborts the running jobs and hands them back to the queue (finished units stay in the
- * ledger, so the next worker sends only the rest).
+ * A worker: claims tasks (a job's plan, then its shards) from the queue and runs them. `start()` is
+ * idempotent; `stop()` stops claiming and starting units, lets the units in flight finish for up to
+ * `drainMs`, records them, and hands the unfinished shards back to the queue (finished units stay in
+ * the ledger, so the next worker sends only the rest).
  *
  * @example
  * ```ts
@@ -51,7 +56,7 @@ export interface Worker {
   readonly workerId: string;
   /** Starts claiming jobs. Idempotent. */
   start(): void;
-  /** Stops claiming, aborts running jobs and releases them. Idempotent. */
+  /** Stops claiming, drains the units in flight (up to `drainMs`) and releases unfinished shards. Idempotent. */
   stop(): Promise<void>;
   /** Same as `stop()`. */
   [Symbol.asyncDispose](): Promise<void>;
@@ -96,6 +101,8 @@ export function createWorker(options: WorkerOptions): Worker {
     leaseMs,
     pollIntervalMs,
     maxAttempts: options.maxAttempts ?? 3,
+    shardSize: options.shardSize ?? 10_000,
+    drainMs: options.drainMs ?? 10_000,
     engineOptions: options.engineOptions ?? {},
     shutdown: shutdown.signal,
   };
@@ -110,7 +117,7 @@ export function createWorker(options: WorkerOptions): Worker {
           await sleep(pollIntervalMs, shutdown.signal);
           continue;
         }
-        await runJob(context, task);
+        await runTask(context, task);
       } catch (error) {
         if (shutdown.signal.aborted) return;
         logger.error({ err: error }, 'worker loop failed; retrying');
@@ -132,8 +139,9 @@ export function createWorker(options: WorkerOptions): Worker {
     workerId,
     start() {
       if (loops !== undefined || shutdown.signal.aborted) return;
-      loops = Array.from({ length: options.maxJobs ?? 2 }, () => loop());
-      logger.info({ maxJobs: options.maxJobs ?? 2 }, 'worker started');
+      const maxTasks = options.maxTasks ?? 2;
+      loops = Array.from({ length: maxTasks }, () => loop());
+      logger.info({ maxTasks }, 'worker started');
     },
     stop,
     async [Symbol.asyncDispose]() {

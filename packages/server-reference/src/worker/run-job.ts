@@ -1,27 +1,37 @@
+import { AdapterError } from '@llmbatch/adapters';
+import type { Unit } from '@llmbatch/core';
 import {
   createAnthropicProvider,
   createEngine,
   createOpenAICompatibleProvider,
+  createPriceTable,
   type EngineOptions,
   LLMBatchError,
   type Provider,
 } from '@llmbatch/core';
 import type { Logger } from 'pino';
 import type { KeyRing } from '../crypto/key-ring.js';
-import type { Database } from '../db/database.js';
+import type { Database, Queryable } from '../db/database.js';
 import { openSource } from '../files/file-format.js';
-import { findFile } from '../files/file-store.js';
-import { finishedIndexes, recordResult } from '../jobs/job-results.js';
+import { type FileRow, findFile } from '../files/file-store.js';
+import { createResultWriter, finishedIndexes } from '../jobs/job-results.js';
 import { transitionJob } from '../jobs/job-status.js';
 import { findJobForWorker, type JobRow } from '../jobs/job-store.js';
 import { readProviderKey } from '../provider-keys/provider-key-store.js';
 import type { StorageDriver } from '../storage/storage-driver.js';
-import { objectKeyFor } from '../storage/storage-driver.js';
+import { objectKeyFor, StorageError } from '../storage/storage-driver.js';
 import type { WallClock } from '../wall-clock.js';
-import { type ClaimedTask, releaseTask, removeTask, renewLease } from './job-queue.js';
+import {
+  type ClaimedTask,
+  enqueueTasks,
+  planShard,
+  releaseTask,
+  removeTasks,
+  renewLease,
+} from './job-queue.js';
 
-/** What running one job needs. */
-export interface RunJobContext {
+/** What running one task needs. */
+export interface RunTaskContext {
   database: Database;
   storage: StorageDriver;
   keyRing: KeyRing;
@@ -31,15 +41,22 @@ export interface RunJobContext {
   leaseMs: number;
   pollIntervalMs: number;
   maxAttempts: number;
+  /** Units per shard when a job is planned. */
+  shardSize: number;
+  /** Milliseconds in-flight units may take to finish after a shutdown before they are aborted. */
+  drainMs: number;
   engineOptions: Omit<EngineOptions, 'providers' | 'providerConfig' | 'concurrency'>;
-  /** Aborted when the worker shuts down: the task goes back to the queue. */
+  /** Aborted when the worker shuts down: no new units start, the task goes back to the queue. */
   shutdown: AbortSignal;
 }
 
-/** Why a run stopped before the end of its input. */
-type StopReason = 'cancel' | 'lease-lost' | 'shutdown';
+/** Why a task stopped before the end of its work. */
+type StopReason = 'cancel' | 'job-ended' | 'lease-lost' | 'shutdown';
 
 const providerName = 'tenant';
+
+/** Most shards a job is split into: each shard run parses the input up to its range. */
+const maxShards = 64;
 
 function buildProvider(key: { provider: string; baseUrl: string | null; apiKey: string }): Provider {
   const base = key.baseUrl === null ? {} : { baseURL: key.baseUrl };
@@ -48,98 +65,244 @@ function buildProvider(key: { provider: string; baseUrl: string | null; apiKey: 
   return createOpenAICompatibleProvider({ name: providerName, apiKey: key.apiKey, ...base });
 }
 
-async function fail(context: RunJobContext, job: JobRow, code: string, message: string): Promise<void> {
-  await transitionJob(context.database, job.id, 'failed', {
-    finishedAt: context.clock.now(),
-    error: { code, message },
+/** Locks the job row: shard completions and cancels of one job happen one at a time. */
+async function lockJob(transaction: Queryable, jobId: string): Promise<JobRow | undefined> {
+  const { rows } = await transaction.query<JobRow>('SELECT * FROM jobs WHERE id = $1 FOR UPDATE', [jobId]);
+  return rows[0];
+}
+
+async function fail(context: RunTaskContext, job: JobRow, code: string, message: string): Promise<void> {
+  await context.database.transaction(async (transaction) => {
+    await transitionJob(transaction, job.id, 'failed', {
+      finishedAt: context.clock.now(),
+      error: { code, message },
+    });
+    await removeTasks(transaction, job.id);
   });
-  await removeTask(context.database, job.id);
   context.logger.warn({ jobId: job.id, orgId: job.org_id, code }, message);
 }
 
-/**
- * Runs the job of a claimed task through the core engine: reads the input from storage as a
- * stream, sends units with the job's concurrency, writes each result to the ledger as it arrives
- * (units already there are skipped), keeps the lease alive, and stops within one poll interval of a
- * cancel. The provider key is read and decrypted here, by id; it never travels through the queue.
- *
- * @example
- * ```ts
- * const task = await claimTask(database, workerId, leaseMs);
- * if (task !== undefined) await runJob(context, task);
- * ```
- */
-export async function runJob(context: RunJobContext, task: ClaimedTask): Promise<void> {
-  const { database, logger } = context;
-  const job = await findJobForWorker(database, task.jobId);
-  if (
-    job === undefined ||
-    job.status === 'completed' ||
-    job.status === 'failed' ||
-    job.status === 'cancelled'
-  ) {
-    await removeTask(database, task.jobId);
-    return;
-  }
-  if (job.status === 'cancelling') {
-    await transitionJob(database, job.id, 'cancelled', { finishedAt: context.clock.now() });
-    await removeTask(database, job.id);
-    return;
-  }
-  if (task.attempts > context.maxAttempts) {
-    await fail(
-      context,
-      job,
-      'worker-lost',
-      `The job was started ${context.maxAttempts} times and its worker stopped each time`,
+/** Removes a stopped task; the last task of a cancelling job makes it `cancelled`. */
+async function finishCancelled(context: RunTaskContext, task: ClaimedTask): Promise<void> {
+  await context.database.transaction(async (transaction) => {
+    await lockJob(transaction, task.jobId);
+    await removeTasks(transaction, task.jobId, task.shard);
+    const { rows } = await transaction.query<{ count: number }>(
+      'SELECT count(*)::int AS count FROM job_tasks WHERE job_id = $1',
+      [task.jobId],
     );
-    return;
-  }
-  if (job.status === 'queued') {
-    const previous = await transitionJob(database, job.id, 'running', { startedAt: context.clock.now() });
-    // Cancelled between the claim and now: the next claim (or nobody) cleans up.
-    if (previous === undefined) return runJob(context, task);
-  }
-  const file = job.file_id === null ? undefined : await findFile(database, job.org_id, job.file_id);
-  if (file === undefined) return fail(context, job, 'file-missing', 'The input file of this job was deleted');
-  const key =
-    job.provider_key_id === null
-      ? undefined
-      : await readProviderKey(database, context.keyRing, job.org_id, job.provider_key_id);
-  if (key === undefined)
-    return fail(context, job, 'provider-key-missing', 'The provider key of this job was deleted');
-
-  const engine = createEngine({
-    ...context.engineOptions,
-    providers: { [providerName]: buildProvider(key) },
-    concurrency: job.spec.concurrency,
+    if (rows[0]?.count === 0)
+      await transitionJob(transaction, task.jobId, 'cancelled', { finishedAt: context.clock.now() });
   });
-  const done = await finishedIndexes(database, job.id);
-  const controller = new AbortController();
-  let stopReason: StopReason | undefined;
-  const stop = (reason: StopReason) => {
-    stopReason ??= reason;
-    controller.abort(reason);
-  };
+}
+
+/**
+ * Keeps the lease of `task` alive every poll interval and stops the work when the job is
+ * cancelled or ended elsewhere, the lease is lost, or the worker shuts down.
+ */
+function watchTask(context: RunTaskContext, task: ClaimedTask, stop: (reason: StopReason) => void) {
   const onShutdown = () => stop('shutdown');
   context.shutdown.addEventListener('abort', onShutdown);
   if (context.shutdown.aborted) stop('shutdown');
   const heartbeat = setInterval(() => {
-    renewLease(database, job.id, context.workerId, context.leaseMs).then(
+    renewLease(context.database, task, context.workerId, context.leaseMs).then(
       (status) => {
         if (status === undefined) stop('lease-lost');
         else if (status === 'cancelling' || status === 'cancelled') stop('cancel');
+        else if (status === 'failed' || status === 'completed') stop('job-ended');
       },
-      (error: unknown) => logger.warn({ err: error, jobId: job.id }, 'heartbeat failed'),
+      (error: unknown) => context.logger.warn({ err: error, jobId: task.jobId }, 'heartbeat failed'),
     );
   }, context.pollIntervalMs);
-  const log = logger.child({ jobId: job.id, orgId: job.org_id, workerId: context.workerId });
-  log.info({ attempt: task.attempts, alreadyDone: done.size }, 'job started');
+  return () => {
+    clearInterval(heartbeat);
+    context.shutdown.removeEventListener('abort', onShutdown);
+  };
+}
+
+/** The units of `source` at positions `[start, end)`, ending early once `stopped()` says so. */
+async function* slice(
+  source: AsyncIterable<Unit>,
+  start: number,
+  end: number,
+  stopped: () => boolean,
+): AsyncGenerator<Unit> {
+  if (start >= end) return;
+  let position = 0;
+  for await (const unit of source) {
+    if (stopped()) return;
+    if (position >= start) yield unit;
+    position += 1;
+    if (position >= end) return;
+  }
+}
+
+/** Reads what a task of `job` needs, or fails the job saying which part is gone. */
+async function loadInputs(
+  context: RunTaskContext,
+  job: JobRow,
+): Promise<{ file: FileRow; key: { provider: string; baseUrl: string | null; apiKey: string } } | undefined> {
+  const file = job.file_id === null ? undefined : await findFile(context.database, job.org_id, job.file_id);
+  if (file === undefined) {
+    await fail(context, job, 'file-missing', 'The input file of this job was deleted');
+    return undefined;
+  }
+  const key =
+    job.provider_key_id === null
+      ? undefined
+      : await readProviderKey(context.database, context.keyRing, job.org_id, job.provider_key_id);
+  if (key === undefined) {
+    await fail(context, job, 'provider-key-missing', 'The provider key of this job was deleted');
+    return undefined;
+  }
+  return { file, key };
+}
+
+/**
+ * Plans a job: counts the units of its input (streamed), splits them into shards of
+ * `shardSize` units (at most 64 shards), and enqueues one task per shard, all in one transaction.
+ */
+async function planJob(context: RunTaskContext, task: ClaimedTask, job: JobRow, log: Logger): Promise<void> {
+  const inputs = await loadInputs(context, job);
+  if (inputs === undefined) return;
+  let stopReason: StopReason | undefined;
+  const unwatch = watchTask(context, task, (reason) => {
+    stopReason ??= reason;
+  });
+  let total = 0;
+  try {
+    const units = openSource(inputs.file.format, () =>
+      context.storage.read(objectKeyFor(job.org_id, inputs.file.id)),
+    );
+    for await (const _unit of units) {
+      total += 1;
+      if (stopReason !== undefined) break;
+    }
+  } catch (error) {
+    unwatch();
+    if (StorageError.isInstance(error) && error.code === 'object-not-found')
+      return fail(context, job, 'file-missing', 'The input file of this job is gone from storage');
+    if (!AdapterError.isInstance(error)) throw error;
+    return fail(context, job, 'invalid-input', `The input file could not be read: ${error.message}`);
+  }
+  unwatch();
+  if (stopReason === 'shutdown') return releaseTask(context.database, task, context.workerId);
+  if (stopReason === 'cancel') return finishCancelled(context, task);
+  if (stopReason !== undefined) return;
+  const size = Math.max(context.shardSize, Math.ceil(total / maxShards));
+  const shards = Array.from({ length: Math.ceil(total / size) }, (_, shard) => ({
+    shard,
+    start: shard * size,
+    end: Math.min(total, (shard + 1) * size),
+  }));
+  await context.database.transaction(async (transaction) => {
+    const locked = await lockJob(transaction, job.id);
+    if (locked?.status !== 'running') return;
+    await transaction.query('UPDATE jobs SET total_units = $2 WHERE id = $1', [job.id, total]);
+    // A plan that ran before (its worker died after committing) already made these rows.
+    await transaction.query(
+      `INSERT INTO job_shards (job_id, shard, start_index, end_index)
+         SELECT $1, s.shard, s.start_index, s.end_index
+           FROM jsonb_to_recordset($2::jsonb) AS s(shard int, start_index int, end_index int)
+       ON CONFLICT (job_id, shard) DO NOTHING`,
+      [
+        job.id,
+        JSON.stringify(shards.map((s) => ({ shard: s.shard, start_index: s.start, end_index: s.end }))),
+      ],
+    );
+    await removeTasks(transaction, job.id, planShard);
+    if (shards.length === 0) {
+      await transitionJob(transaction, job.id, 'completed', { finishedAt: context.clock.now() });
+    } else {
+      await enqueueTasks(
+        transaction,
+        job.id,
+        shards.map((s) => s.shard),
+      );
+    }
+  });
+  log.info({ units: total, shards: shards.length, shardSize: size }, 'job planned');
+}
+
+/** Marks a shard done; the last shard of a job completes it. */
+async function completeShard(context: RunTaskContext, task: ClaimedTask, log: Logger): Promise<void> {
+  const completed = await context.database.transaction(async (transaction) => {
+    await lockJob(transaction, task.jobId);
+    await transaction.query(
+      'UPDATE job_shards SET completed_at = $3 WHERE job_id = $1 AND shard = $2 AND completed_at IS NULL',
+      [task.jobId, task.shard, context.clock.now()],
+    );
+    await removeTasks(transaction, task.jobId, task.shard);
+    const { rows } = await transaction.query<{ open: number; tasks: number }>(
+      `SELECT (SELECT count(*)::int FROM job_shards WHERE job_id = $1 AND completed_at IS NULL) AS open,
+              (SELECT count(*)::int FROM job_tasks WHERE job_id = $1) AS tasks`,
+      [task.jobId],
+    );
+    if (rows[0]?.open !== 0 || rows[0]?.tasks !== 0) return false;
+    const now = context.clock.now();
+    // A cancel that arrived as the last unit finished: every unit is done, but the user asked to stop.
+    const previous =
+      (await transitionJob(transaction, task.jobId, 'completed', { finishedAt: now })) ??
+      (await transitionJob(transaction, task.jobId, 'cancelled', { finishedAt: now }));
+    return previous !== undefined;
+  });
+  if (completed) log.info('job finished');
+}
+
+/**
+ * Runs one shard through the core engine: reads the input from storage as a stream, sends the
+ * shard's units with the job's concurrency, group-commits each result (and its usage) to the ledger
+ * as it arrives (units already there are skipped), keeps the lease alive, and stops within one poll
+ * interval of a cancel. On shutdown it starts no new unit, lets those in flight finish for up to
+ * `drainMs`, then hands the shard back. The provider key is read and decrypted here, by id; it
+ * never travels through the queue.
+ */
+async function runShard(context: RunTaskContext, task: ClaimedTask, job: JobRow, log: Logger): Promise<void> {
+  const { database } = context;
+  const { rows: ranges } = await database.query<{ start_index: number; end_index: number }>(
+    'SELECT start_index, end_index FROM job_shards WHERE job_id = $1 AND shard = $2',
+    [job.id, task.shard],
+  );
+  const range = ranges[0];
+  if (range === undefined) return removeTasks(database, job.id, task.shard);
+  const inputs = await loadInputs(context, job);
+  if (inputs === undefined) return;
+  const prices = context.engineOptions.prices ?? createPriceTable();
+  const engine = createEngine({
+    ...context.engineOptions,
+    prices,
+    providers: { [providerName]: buildProvider(inputs.key) },
+    concurrency: job.spec.concurrency,
+  });
+  const start = range.start_index;
+  const done = await finishedIndexes(database, job.id, { start, end: range.end_index });
+  const writer = createResultWriter(database, {
+    jobId: job.id,
+    shard: task.shard,
+    indexOffset: start,
+    model: job.spec.model,
+    pricingVersion: prices.pricingVersion,
+  });
+  const controller = new AbortController();
+  let stopReason: StopReason | undefined;
+  let drainTimer: NodeJS.Timeout | undefined;
+  const stop = (reason: StopReason) => {
+    if (stopReason !== undefined) return;
+    stopReason = reason;
+    // On shutdown the source ends (no new unit starts) and in-flight units get `drainMs` to finish.
+    if (reason === 'shutdown') drainTimer = setTimeout(() => controller.abort(reason), context.drainMs);
+    else controller.abort(reason);
+  };
+  const unwatch = watchTask(context, task, stop);
+  log.info({ attempt: task.attempts, alreadyDone: done.size, start, end: range.end_index }, 'shard started');
   try {
     let run: ReturnType<typeof engine.run>;
     try {
+      const units = openSource(inputs.file.format, () =>
+        context.storage.read(objectKeyFor(job.org_id, inputs.file.id)),
+      );
       run = engine.run(
-        openSource(file.format, () => context.storage.read(objectKeyFor(job.org_id, file.id))),
+        slice(units, start, range.end_index, () => stopReason !== undefined),
         {
           model: `${providerName}:${job.spec.model}`,
           prompt: job.spec.prompt,
@@ -147,51 +310,93 @@ export async function runJob(context: RunJobContext, task: ClaimedTask): Promise
           ...(job.spec.system === undefined ? {} : { system: job.spec.system }),
           ...(job.spec.temperature === undefined ? {} : { temperature: job.spec.temperature }),
           ...(job.spec.maxTokens === undefined ? {} : { maxTokens: job.spec.maxTokens }),
+          ...(job.spec.schema === undefined ? {} : { schema: job.spec.schema }),
         },
         {
           signal: controller.signal,
           ordered: false,
           checkpoint: {
-            isDone: (_key, index) => done.has(index),
-            markDone: (result) => recordResult(database, job.id, result),
+            isDone: (_key, index) => done.has(start + index),
+            markDone: (result) => writer.write(result),
           },
         },
       );
     } catch (error) {
       // The job itself is invalid (a template or option the engine refuses): retrying cannot help.
       if (!LLMBatchError.isInstance(error)) throw error;
-      clearInterval(heartbeat);
       return await fail(context, job, 'invalid-job', error.message);
     }
     const summary = await run.drain();
-    clearInterval(heartbeat);
-    const now = context.clock.now();
+    unwatch();
+    clearTimeout(drainTimer);
     if (stopReason === 'lease-lost') {
       log.warn('lost the lease; another worker carries on');
     } else if (stopReason === 'shutdown') {
-      await releaseTask(database, job.id, context.workerId);
-      log.info('released the job for another worker');
+      await releaseTask(database, task, context.workerId);
+      log.info({ abortedInFlight: summary.cancelled }, 'released the shard for another worker');
     } else if (stopReason === 'cancel') {
-      await transitionJob(database, job.id, 'cancelled', { finishedAt: now });
-      await removeTask(database, job.id);
-      log.info({ cancelledInFlight: summary.cancelled }, 'job cancelled');
+      await finishCancelled(context, task);
+      log.info({ cancelledInFlight: summary.cancelled }, 'shard cancelled');
+    } else if (stopReason === 'job-ended') {
+      await removeTasks(database, job.id, task.shard);
     } else if (summary.reason === 'completed') {
-      const total = (await finishedIndexes(database, job.id)).size;
-      const previous = await transitionJob(database, job.id, 'completed', {
-        finishedAt: now,
-        totalUnits: total,
-      });
-      if (previous === undefined)
-        await transitionJob(database, job.id, 'cancelled', { finishedAt: now, totalUnits: total });
-      await removeTask(database, job.id);
-      log.info({ units: total, durationMs: summary.durationMs }, 'job finished');
+      log.info({ durationMs: summary.durationMs, sent: summary.done }, 'shard finished');
+      await completeShard(context, task, log);
     } else {
       const error = summary.error ?? { code: 'run-failed', message: `The run ended: ${summary.reason}` };
       await fail(context, job, error.code, error.message);
     }
   } finally {
-    clearInterval(heartbeat);
-    context.shutdown.removeEventListener('abort', onShutdown);
+    unwatch();
+    clearTimeout(drainTimer);
     await engine.close();
   }
+}
+
+/**
+ * Runs a claimed task: plans its job (the plan task) or runs one shard of it. A task of a job that
+ * ended is dropped; a task claimed more than `maxAttempts` times (its workers kept dying) fails
+ * the job with `worker-lost`.
+ *
+ * @example
+ * ```ts
+ * const task = await claimTask(database, workerId, leaseMs);
+ * if (task !== undefined) await runTask(context, task);
+ * ```
+ */
+export async function runTask(context: RunTaskContext, task: ClaimedTask): Promise<void> {
+  const { database } = context;
+  const job = await findJobForWorker(database, task.jobId);
+  if (
+    job === undefined ||
+    job.status === 'completed' ||
+    job.status === 'failed' ||
+    job.status === 'cancelled'
+  ) {
+    await removeTasks(database, task.jobId, task.shard);
+    return;
+  }
+  if (job.status === 'cancelling') return finishCancelled(context, task);
+  if (task.attempts > context.maxAttempts) {
+    const what = task.shard === planShard ? 'The job' : `Shard ${task.shard} of the job`;
+    return fail(
+      context,
+      job,
+      'worker-lost',
+      `${what} was started ${context.maxAttempts} times and its worker stopped each time`,
+    );
+  }
+  if (job.status === 'queued') {
+    const previous = await transitionJob(database, job.id, 'running', { startedAt: context.clock.now() });
+    // Cancelled between the claim and now: look again.
+    if (previous === undefined) return runTask(context, task);
+  }
+  const log = context.logger.child({
+    jobId: job.id,
+    orgId: job.org_id,
+    shard: task.shard,
+    workerId: context.workerId,
+  });
+  if (task.shard === planShard) return planJob(context, task, job, log);
+  return runShard(context, task, job, log);
 }

@@ -1,12 +1,15 @@
+import pino from 'pino';
+import { createWorker, type Worker, type WorkerOptions } from '../../src/worker/create-worker.js';
 import type { TestServer, TestUser } from './test-server.js';
 
 /** A job as the API returns it (the fields tests read). */
 export interface JobBody {
   id: string;
   status: string;
-  counts: { total: number | null; succeeded: number; failed: number };
-  usage: { inputTokens: number; outputTokens: number };
-  cost: number;
+  counts: { total: number | null; succeeded: number; failed: number; errors: Record<string, number> };
+  usage: { inputTokens: number; outputTokens: number; pricingVersions: string[] };
+  cost: number | null;
+  retries: number;
   error: { code: string; message: string } | null;
 }
 
@@ -92,4 +95,21 @@ export async function readResultLines(
     .split('\n')
     .filter((line) => line !== '')
     .map((line) => JSON.parse(line) as ResultLineBody);
+}
+
+/** Starts a worker of its own on the test server's database and storage (silent, polling every 100 ms). */
+export function startTestWorker(
+  test: TestServer,
+  options: Omit<WorkerOptions, 'database' | 'storage' | 'keyRing' | 'logger'> = {},
+): Worker {
+  const worker = createWorker({
+    database: test.database.database,
+    storage: test.server.context.storage,
+    keyRing: test.server.context.keyRing,
+    logger: pino({ level: 'silent' }),
+    pollIntervalMs: 100,
+    ...options,
+  });
+  worker.start();
+  return worker;
 }
