@@ -143,7 +143,7 @@ export function createClient(options: ClientOptions): LLMBatchClient {
     providerKeys: createProviderKeysResource(api),
     auditEvents: createAuditEventsResource(api),
     admin: createAdminResource(api),
-    files: createFilesResource(api, request),
+    files: createFilesResource(api, request, send),
     jobs: createJobsResource(api, request),
     request,
     withOrg: (orgId) => createClient({ ...options, orgId }),

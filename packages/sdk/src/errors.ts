@@ -36,6 +36,8 @@ export interface APIErrorOptions {
   headers?: Headers | undefined;
   /** The underlying error. */
   cause?: unknown;
+  /** How many times the request was sent, retries included. @default 1 */
+  attempts?: number | undefined;
 }
 
 /**
@@ -62,6 +64,8 @@ export class LLMBatchAPIError extends Error {
   readonly details: Record<string, unknown> | undefined;
   /** The response headers, when there was a response. */
   readonly headers: Headers | undefined;
+  /** How many times the request was sent before this error was final (1 when it was not retried). */
+  readonly attempts: number;
 
   constructor(message: string, options: APIErrorOptions) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
@@ -71,6 +75,7 @@ export class LLMBatchAPIError extends Error {
     this.requestId = options.requestId;
     this.details = options.details;
     this.headers = options.headers;
+    this.attempts = options.attempts ?? 1;
     // A symbol registered globally, so a copy of this class from another install still recognises it.
     Object.defineProperty(this, marker, { value: true });
   }
@@ -117,14 +122,14 @@ export class RateLimitError extends LLMBatchAPIError {
 export class InternalServerError extends LLMBatchAPIError {}
 /** No response: DNS, refused connection, reset, … @example `if (error instanceof APIConnectionError) console.log(error.cause);` */
 export class APIConnectionError extends LLMBatchAPIError {
-  constructor(message: string, options: { cause?: unknown } = {}) {
-    super(message, { code: 'connection-error', cause: options.cause });
+  constructor(message: string, options: { cause?: unknown; attempts?: number } = {}) {
+    super(message, { code: 'connection-error', cause: options.cause, attempts: options.attempts });
   }
 }
 /** No response within `timeoutMs`. @example `if (error instanceof APITimeoutError) console.log('slow server');` */
 export class APITimeoutError extends LLMBatchAPIError {
-  constructor(message: string, options: { cause?: unknown } = {}) {
-    super(message, { code: 'timeout', cause: options.cause });
+  constructor(message: string, options: { cause?: unknown; attempts?: number } = {}) {
+    super(message, { code: 'timeout', cause: options.cause, attempts: options.attempts });
   }
 }
 

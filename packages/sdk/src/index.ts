@@ -18,15 +18,15 @@ export {
 export type { components, operations, paths } from './generated/openapi.js';
 export { errorFromResponse, readErrorResponse } from './http/error-from-response.js';
 export type { JsonBody, JsonResponse, QueryParameters } from './http/operation-types.js';
-export type { FetchFunction, RetryingFetchOptions } from './http/retrying-fetch.js';
-export { canRetry, createRetryingFetch } from './http/retrying-fetch.js';
+export type { FetchFunction, RetryingFetch, RetryingFetchOptions } from './http/retrying-fetch.js';
+export { attemptsOf, canRetry, createRetryingFetch } from './http/retrying-fetch.js';
 export type { Page, PageIterator } from './pagination.js';
 export { paginate } from './pagination.js';
 export type { AdminResource } from './resources/admin.js';
 export type { ApiTokensResource } from './resources/api-tokens.js';
 export type { AuditEventsResource } from './resources/audit-events.js';
 export type { AuthResource } from './resources/auth.js';
-export type { FilesResource, UploadOptions } from './resources/files.js';
+export type { DownloadUrlOptions, FilesResource, UploadOptions } from './resources/files.js';
 export type {
   CreateJobOptions,
   JobEvent,

@@ -159,4 +159,42 @@ describe('the SDK against the real server (embedded PGlite)', () => {
       job.id,
     ]);
   });
+
+  it('retries the failed units of a finished job and downloads the results as CSV', async () => {
+    if (ci === undefined) throw new Error('the first test creates the API token');
+    const client = ci;
+    const file = await client.files.upload(new Blob([csv(6)]), { name: 'retry.csv' });
+    const key = await client.providerKeys.create({
+      name: 'fake-retry',
+      provider: 'openai-compatible',
+      baseUrl: `${fake.url}/v1`,
+      apiKey: 'sk-fake-e2e-retry-0123456789',
+    });
+    fake.setRespond((request) => (request.userText.includes('row 2') ? { status: 500 } : undefined));
+    let job: Awaited<ReturnType<typeof client.jobs.get>>;
+    try {
+      const created = await client.jobs.create({
+        fileId: file.id,
+        providerKeyId: key.id,
+        model: 'fake-model',
+        prompt: 'Say {{text}}',
+      });
+      job = await client.jobs.wait(created.id);
+    } finally {
+      fake.setRespond(undefined);
+    }
+    expect(job.status).toBe('completed');
+    expect(job.counts).toMatchObject({ total: 6, succeeded: 5, failed: 1 });
+    const queued = await client.jobs.retryFailed(job.id);
+    expect(queued).toMatchObject({ status: 'queued', retries: 1 });
+    const retried = await client.jobs.wait(job.id);
+    expect(retried.counts).toEqual({ total: 6, succeeded: 6, failed: 0, errors: {} });
+    const text = await new Response(await client.jobs.resultsCsv(job.id)).text();
+    const lines = text.trim().split('\r\n');
+    expect(lines[0]?.split(',').slice(0, 3)).toEqual(['key', 'index', 'status']);
+    expect(lines.slice(1).map((line) => line.split(',').slice(1, 3).join(','))).toEqual(
+      [0, 1, 2, 3, 4, 5].map((index) => `${index},ok`),
+    );
+    await expect(client.jobs.retryFailed(job.id)).rejects.toMatchObject({ status: 409 });
+  });
 });

@@ -451,6 +451,100 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  '/v1/files/upload-options': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** Upload limits, and whether uploads and downloads through signed URLs are offered */
+    get: operations['getUploadOptions'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/v1/files/uploads': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * A signed URL for uploading one file of a declared size with a single PUT
+     * @description Nothing is stored yet. PUT exactly `sizeBytes` bytes to `url` with `headers`, then call POST /v1/files/uploads/complete with `uploadToken`. Answers 413 when `sizeBytes` exceeds the signed-upload limit.
+     */
+    post: operations['createSignedUpload'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/v1/files/uploads/complete': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * Turn the bytes sent to a signed upload URL into a file
+     * @description Checks the uploaded object (exact size, format of its start, SHA-256) and creates the file (201). An invalid object is deleted (400). Completing an upload again answers the same file (200). Another organisation’s upload answers 404.
+     */
+    post: operations['completeSignedUpload'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/v1/files/{fileId}/download-url': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** A signed URL that downloads the file without credentials until it expires */
+    get: operations['createDownloadUrl'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/v1/downloads': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /**
+     * The bytes of a file, through a signed download URL (no credentials)
+     * @description Answers 401 token-expired after the URL expired and 400 invalid-token when it was altered.
+     */
+    get: operations['downloadSignedFile'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   '/v1/jobs/estimate': {
     parameters: {
       query?: never;
@@ -520,6 +614,23 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  '/v1/jobs/{jobId}/retry-failed': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /** Send the failed units of a finished job again (and any never sent, e.g. after a cancel); answers at once with the queued job */
+    post: operations['retryFailedUnits'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   '/v1/jobs/{jobId}/results': {
     parameters: {
       query?: never;
@@ -527,7 +638,7 @@ export interface paths {
       path?: never;
       cookie?: never;
     };
-    /** Results so far as JSON lines, in input order (index, status, value, raw, error, usage, cost) */
+    /** Results so far in input order: JSON lines (index, status, value, raw, error, warnings, usage, cost, attempts, durationMs) or CSV */
     get: operations['getJobResults'];
     put?: never;
     post?: never;
@@ -544,7 +655,7 @@ export interface paths {
       path?: never;
       cookie?: never;
     };
-    /** Server-Sent Events of a job: status (queued, running, completed, failed, cancelling, cancelled), progress (counts), end */
+    /** Server-Sent Events of a job: status (queued, running, completed, failed, cancelling, cancelled), progress (counts, errors by code), end */
     get: operations['streamJobEvents'];
     put?: never;
     post?: never;
@@ -690,6 +801,26 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  '/v1/uploads': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    /**
+     * Send the bytes of a signed upload (URL from POST /v1/files/uploads; no credentials)
+     * @description Streams exactly the declared number of bytes into storage. Answers 413 past the declared size and 400 for a shorter body (nothing is kept either way), 401 token-expired after the URL expired, 400 invalid-token when it was altered, and 409 once the upload was completed.
+     */
+    put: operations['putSignedUpload'];
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -745,10 +876,16 @@ export interface components {
       temperature?: number;
       maxTokens?: number;
       /**
-       * @description Provider calls in flight at once.
+       * @description Provider calls in flight at once for each running shard (a shard is up to 10,000 units).
        * @default 8
        */
       concurrency?: number;
+      /** @description JSON Schema every output must match; invalid outputs are repaired or re-asked (json output). */
+      schema?: {
+        [key: string]: unknown;
+      };
+      /** @description Shards of this job that run at once, on any workers (default 4); calls in flight are at most concurrency × this. */
+      maxParallelShards?: number;
     };
     /** @enum {string} */
     ProviderNameInput: 'openai' | 'anthropic' | 'openai-compatible';
@@ -865,6 +1002,49 @@ export interface components {
       /** Format: date-time */
       createdAt: string;
     };
+    UploadOptions: {
+      /** @description Largest upload through POST /v1/files, in bytes. */
+      maxUploadBytes: number;
+      /** @description Uploads and downloads through signed URLs. */
+      signedUrls: {
+        /** @description Whether POST /v1/files/uploads and download URLs are offered. */
+        available: boolean;
+        /**
+         * @description `object-store`: URLs point at the object store (S3 presigned URLs); `server`: at this server.
+         * @enum {string}
+         */
+        servedBy: 'object-store' | 'server';
+        /** @description Largest upload through a signed URL, in bytes. */
+        maxUploadBytes: number;
+        /** @description Longest lifetime of a signed URL, in seconds. */
+        maxExpiresInSeconds: number;
+      };
+    };
+    SignedUpload: {
+      /**
+       * Format: uuid
+       * @description The id the file will have once the upload is completed.
+       */
+      fileId: string;
+      /** @description Pass to POST /v1/files/uploads/complete after the PUT. */
+      uploadToken: string;
+      /** @constant */
+      method: 'PUT';
+      /** @description Send the bytes here, with exactly `sizeBytes` bytes and `headers`. */
+      url: string;
+      /** @description Headers the PUT must carry as given. */
+      headers: {
+        [key: string]: string;
+      };
+      sizeBytes: number;
+      /** Format: date-time */
+      expiresAt: string;
+    };
+    SignedDownload: {
+      url: string;
+      /** Format: date-time */
+      expiresAt: string;
+    };
     EstimateJobRequest: {
       /** Format: uuid */
       fileId: string;
@@ -921,16 +1101,30 @@ export interface components {
       temperature: number | null;
       maxTokens: number | null;
       concurrency: number;
+      /** @description JSON Schema every output must match, when the job has one. */
+      schema: {
+        [key: string]: unknown;
+      } | null;
+      /** @description Shards of this job that run at once, on any workers. */
+      maxParallelShards: number;
+      /** @description Times retry-failed sent the failed units again. */
+      retries: number;
       counts: {
         /** @description Units in the input; known once the job has read all of it. */
         total: number | null;
         succeeded: number;
         failed: number;
+        /** @description Failed units by error code, e.g. { "http-500": 3, "timeout": 1 }. */
+        errors: {
+          [key: string]: number;
+        };
       };
-      /** @description Tokens used by the finished units. */
+      /** @description Tokens used by the recorded units (failed units sent again included). */
       usage: {
         inputTokens: number;
         outputTokens: number;
+        /** @description Versions of the price table the cost was computed with. */
+        pricingVersions: string[];
       };
       /** @description USD spent on the finished units; null when the model has no known price (never a silent 0). */
       cost: number | null;
@@ -968,10 +1162,16 @@ export interface components {
       temperature?: number;
       maxTokens?: number;
       /**
-       * @description Provider calls in flight at once.
+       * @description Provider calls in flight at once for each running shard (a shard is up to 10,000 units).
        * @default 8
        */
       concurrency: number;
+      /** @description JSON Schema every output must match; invalid outputs are repaired or re-asked (json output). */
+      schema?: {
+        [key: string]: unknown;
+      };
+      /** @description Shards of this job that run at once, on any workers (default 4); calls in flight are at most concurrency × this. */
+      maxParallelShards?: number;
     };
     Invitation: {
       /** Format: uuid */
@@ -2578,6 +2778,234 @@ export interface operations {
       };
     };
   };
+  getUploadOptions: {
+    parameters: {
+      query?: never;
+      header?: {
+        /** @description The organisation to act in, for user sessions. API tokens imply their own organisation. */
+        'llmbatch-org'?: string;
+      };
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description Default Response */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['UploadOptions'];
+        };
+      };
+      /** @description Default Response */
+      '4XX': {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponse'];
+        };
+      };
+      /** @description Default Response */
+      '5XX': {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponse'];
+        };
+      };
+    };
+  };
+  createSignedUpload: {
+    parameters: {
+      query?: never;
+      header?: {
+        /** @description The organisation to act in, for user sessions. API tokens imply their own organisation. */
+        'llmbatch-org'?: string;
+      };
+      path?: never;
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        'application/json': {
+          /** @description File name shown in listings, e.g. reviews.csv. */
+          name: string;
+          format?: components['schemas']['FileFormatInput'];
+          /** @description Exact size of the file in bytes. */
+          sizeBytes: number;
+          /** @description Lifetime of the URL; longer than the server allows is shortened to its maximum. */
+          expiresInSeconds?: number;
+        };
+      };
+    };
+    responses: {
+      /** @description Default Response */
+      201: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['SignedUpload'];
+        };
+      };
+      /** @description Default Response */
+      '4XX': {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponse'];
+        };
+      };
+      /** @description Default Response */
+      '5XX': {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponse'];
+        };
+      };
+    };
+  };
+  completeSignedUpload: {
+    parameters: {
+      query?: never;
+      header?: {
+        /** @description The organisation to act in, for user sessions. API tokens imply their own organisation. */
+        'llmbatch-org'?: string;
+      };
+      path?: never;
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        'application/json': {
+          uploadToken: string;
+        };
+      };
+    };
+    responses: {
+      /** @description Default Response */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['File'];
+        };
+      };
+      /** @description Default Response */
+      201: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['File'];
+        };
+      };
+      /** @description Default Response */
+      '4XX': {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponse'];
+        };
+      };
+      /** @description Default Response */
+      '5XX': {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponse'];
+        };
+      };
+    };
+  };
+  createDownloadUrl: {
+    parameters: {
+      query?: {
+        /** @description Lifetime of the URL; longer than the server allows is shortened to its maximum. */
+        expiresInSeconds?: number;
+      };
+      header?: {
+        /** @description The organisation to act in, for user sessions. API tokens imply their own organisation. */
+        'llmbatch-org'?: string;
+      };
+      path: {
+        fileId: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description Default Response */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['SignedDownload'];
+        };
+      };
+      /** @description Default Response */
+      '4XX': {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponse'];
+        };
+      };
+      /** @description Default Response */
+      '5XX': {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponse'];
+        };
+      };
+    };
+  };
+  downloadSignedFile: {
+    parameters: {
+      query: {
+        /** @description The signed token of the URL. */
+        token: string;
+      };
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description Default Response */
+      '4XX': {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponse'];
+        };
+      };
+      /** @description Default Response */
+      '5XX': {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponse'];
+        };
+      };
+    };
+  };
   estimateJob: {
     parameters: {
       query?: never;
@@ -2630,6 +3058,8 @@ export interface operations {
         cursor?: string;
         limit?: number;
         status?: components['schemas']['JobStatusInput'];
+        /** @description Only jobs over this input file. */
+        fileId?: string;
       };
       header?: {
         /** @description The organisation to act in, for user sessions. API tokens imply their own organisation. */
@@ -2814,9 +3244,55 @@ export interface operations {
       };
     };
   };
-  getJobResults: {
+  retryFailedUnits: {
     parameters: {
       query?: never;
+      header?: {
+        /** @description The organisation to act in, for user sessions. API tokens imply their own organisation. */
+        'llmbatch-org'?: string;
+      };
+      path: {
+        jobId: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description Default Response */
+      202: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Job'];
+        };
+      };
+      /** @description Default Response */
+      '4XX': {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponse'];
+        };
+      };
+      /** @description Default Response */
+      '5XX': {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponse'];
+        };
+      };
+    };
+  };
+  getJobResults: {
+    parameters: {
+      query?: {
+        /** @description jsonl: one JSON object per unit. csv: index, status, value columns (an object value is spread into value.<field> columns), error_code, error_message, warnings, input_tokens, output_tokens, cost, attempts, duration_ms; formula-like cells neutralised. */
+        format?: 'jsonl' | 'csv';
+      };
       header?: {
         /** @description The organisation to act in, for user sessions. API tokens imply their own organisation. */
         'llmbatch-org'?: string;
@@ -3228,6 +3704,45 @@ export interface operations {
             nextCursor: string | null;
           };
         };
+      };
+      /** @description Default Response */
+      '4XX': {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponse'];
+        };
+      };
+      /** @description Default Response */
+      '5XX': {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponse'];
+        };
+      };
+    };
+  };
+  putSignedUpload: {
+    parameters: {
+      query: {
+        /** @description The signed token of the URL. */
+        token: string;
+      };
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description Default Response */
+      204: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
       };
       /** @description Default Response */
       '4XX': {

@@ -10,6 +10,7 @@ import {
   RateLimitError,
   UnprocessableEntityError,
 } from '../errors.js';
+import { attemptsOf } from './retrying-fetch.js';
 
 type ErrorClass = new (
   message: string,
@@ -63,6 +64,7 @@ export function errorFromResponse(response: Response, body: unknown): LLMBatchAP
     requestId,
     details: isRecord(inner?.details) ? inner.details : undefined,
     headers: response.headers,
+    attempts: attemptsOf(response),
   });
 }
 

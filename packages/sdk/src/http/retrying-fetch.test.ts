@@ -65,7 +65,8 @@ describe('retries', () => {
     const client = createClient({ baseUrl, maxRetries: 3, ...fastRetries });
     const error = await failure(() => client.orgs.list());
     expect(error).toBeInstanceOf(InternalServerError);
-    expect(error).toMatchObject({ message: 'attempt 4', requestId: 'req-4' });
+    // The final error says how many times the request went out.
+    expect(error).toMatchObject({ message: 'attempt 4', requestId: 'req-4', attempts: 4 });
     expect(seen).toHaveLength(4);
   });
 
@@ -75,7 +76,7 @@ describe('retries', () => {
     await client.orgs.list();
     expect(retried).toHaveLength(4);
     const once = sequence('get', '/v1/orgs', [400, 200]);
-    await expect(client.orgs.list()).rejects.toMatchObject({ status: 400 });
+    await expect(client.orgs.list()).rejects.toMatchObject({ status: 400, attempts: 1 });
     expect(once).toHaveLength(1);
   });
 
@@ -124,7 +125,9 @@ describe('retries', () => {
   it('never retries a POST without an Idempotency-Key, even on 503', async () => {
     const seen = sequence('post', '/v1/orgs', [503, 201], createdOrg);
     const client = createClient({ baseUrl, maxRetries: 3, ...fastRetries });
-    await expect(client.orgs.create({ name: 'Acme' })).rejects.toBeInstanceOf(InternalServerError);
+    const error = await failure(() => client.orgs.create({ name: 'Acme' }));
+    expect(error).toBeInstanceOf(InternalServerError);
+    expect(error).toMatchObject({ attempts: 1 });
     expect(seen).toHaveLength(1);
   });
 
@@ -157,7 +160,7 @@ describe('retries', () => {
     const client = createClient({ baseUrl, maxRetries: 2, ...fastRetries });
     const error = await failure(() => client.orgs.list());
     expect(error).toBeInstanceOf(APIConnectionError);
-    expect(error).toMatchObject({ code: 'connection-error', status: undefined });
+    expect(error).toMatchObject({ code: 'connection-error', status: undefined, attempts: 3 });
     expect(seen).toHaveLength(3);
   });
 
@@ -173,7 +176,7 @@ describe('retries', () => {
     const client = createClient({ baseUrl, timeoutMs: 50, maxRetries: 1, ...fastRetries });
     const error = await failure(() => client.orgs.list());
     expect(error).toBeInstanceOf(APITimeoutError);
-    expect(error).toMatchObject({ code: 'timeout', message: 'No response within 50 ms' });
+    expect(error).toMatchObject({ code: 'timeout', message: 'No response within 50 ms', attempts: 2 });
     expect(attempts).toBe(2);
   });
 
@@ -206,5 +209,23 @@ describe('retries', () => {
     const client = createClient({ baseUrl, maxRetries: 1, ...fastRetries });
     await expect(client.orgs.list()).rejects.toBeInstanceOf(ConflictError);
     expect(seen).toHaveLength(2);
+  });
+});
+
+describe('the attempt count of a final error', () => {
+  it('is on errors of raw requests too, and 1 for an error the SDK did not retry', async () => {
+    const seen = sequence('get', '/v1/things', [502]);
+    const client = createClient({ baseUrl, maxRetries: 2, ...fastRetries });
+    const error = await failure(() => client.request('/v1/things'));
+    expect(error).toBeInstanceOf(InternalServerError);
+    expect(error).toMatchObject({ status: 502, attempts: 3 });
+    expect(seen).toHaveLength(3);
+    server.use(
+      http.get(`${baseUrl}/v1/missing`, () =>
+        HttpResponse.json(errorBody('not-found', 'No such thing', 'req-404'), { status: 404 }),
+      ),
+    );
+    const notFound = await failure(() => client.request('/v1/missing'));
+    expect(notFound).toMatchObject({ status: 404, attempts: 1 });
   });
 });

@@ -11,6 +11,17 @@ import { APIConnectionError, APITimeoutError, retryAfterMs } from '../errors.js'
 export type FetchFunction = (request: Request) => Promise<Response>;
 
 /**
+ * The fetch {@link createRetryingFetch} returns. `rebuild`, when given, makes the request anew for
+ * each retry (e.g. from a `Blob`), so its body need not be kept in memory for a second attempt.
+ *
+ * @example
+ * ```ts
+ * const response = await send(new Request(url, { method: 'PUT', body: blob }), () => new Request(url, { method: 'PUT', body: blob }));
+ * ```
+ */
+export type RetryingFetch = (request: Request, rebuild?: () => Request) => Promise<Response>;
+
+/**
  * Options of {@link createRetryingFetch}.
  *
  * @example
@@ -29,6 +40,23 @@ export interface RetryingFetchOptions {
   initialRetryDelayMs: number;
   /** Longest backoff, and longest `Retry-After` honoured, in milliseconds. */
   maxRetryDelayMs: number;
+}
+
+/** How many times each final response's request was sent; read by {@link attemptsOf}. */
+const attemptCounts = new WeakMap<Response, number>();
+
+/**
+ * How many times the request behind `response` was sent by a {@link createRetryingFetch} fetch
+ * (1 for a response that did not come through one).
+ *
+ * @example
+ * ```ts
+ * const response = await send(new Request(url));
+ * if (!response.ok) console.log(`failed after ${attemptsOf(response)} attempts`);
+ * ```
+ */
+export function attemptsOf(response: Response): number {
+  return attemptCounts.get(response) ?? 1;
 }
 
 const idempotentMethods = new Set(['GET', 'HEAD', 'OPTIONS', 'PUT', 'DELETE']);
@@ -77,6 +105,7 @@ function sleep(milliseconds: number, signal: AbortSignal): Promise<void> {
  * waiting `Retry-After` when the server sends it, else exponential backoff with jitter. A request that
  * is not safe to repeat ({@link canRetry}) is sent once. Network failures become `APIConnectionError`
  * or `APITimeoutError`; HTTP errors are returned as responses (openapi-fetch reads their bodies).
+ * Either way the attempt count travels along: on the error (`attempts`), or via {@link attemptsOf}.
  *
  * @example
  * ```ts
@@ -84,22 +113,27 @@ function sleep(milliseconds: number, signal: AbortSignal): Promise<void> {
  * const response = await send(new Request('https://api.example/v1/orgs'));
  * ```
  */
-export function createRetryingFetch(options: RetryingFetchOptions): FetchFunction {
-  return async (request) => {
+export function createRetryingFetch(options: RetryingFetchOptions): RetryingFetch {
+  return async (request, rebuild) => {
     const maxRetries = canRetry(request) ? options.maxRetries : 0;
     for (let retry = 0; ; retry += 1) {
       const last = retry >= maxRetries;
-      // The body can be read once; keep the original intact while another attempt may follow.
-      const attempt = last ? request : request.clone();
+      // The body can be read once; keep the original intact while another attempt may follow
+      // (a clone keeps every byte it reads for the original: rebuilding avoids that).
+      const attempt =
+        rebuild === undefined ? (last ? request : request.clone()) : retry === 0 ? request : rebuild();
       let response: Response;
       try {
-        response = await sendOnce(attempt, options);
+        response = await sendOnce(attempt, options, retry + 1);
       } catch (error) {
         if (request.signal.aborted || last) throw error;
         await sleep(backoffMs(retry, options), request.signal);
         continue;
       }
-      if (last || !retryableStatus(response.status)) return response;
+      if (last || !retryableStatus(response.status)) {
+        attemptCounts.set(response, retry + 1);
+        return response;
+      }
       await response.body?.cancel().catch(() => undefined);
       const asked = retryAfterMs(response.headers);
       const wait = asked === undefined ? backoffMs(retry, options) : Math.min(asked, longestRetryAfterMs);
@@ -108,10 +142,11 @@ export function createRetryingFetch(options: RetryingFetchOptions): FetchFunctio
   };
 }
 
-async function sendOnce(request: Request, options: RetryingFetchOptions): Promise<Response> {
+async function sendOnce(request: Request, options: RetryingFetchOptions, attempt: number): Promise<Response> {
   const timeout = new AbortController();
   const timer = setTimeout(
-    () => timeout.abort(new APITimeoutError(`No response within ${options.timeoutMs} ms`)),
+    () =>
+      timeout.abort(new APITimeoutError(`No response within ${options.timeoutMs} ms`, { attempts: attempt })),
     options.timeoutMs,
   );
   const signal = AbortSignal.any([request.signal, timeout.signal]);
@@ -123,7 +158,10 @@ async function sendOnce(request: Request, options: RetryingFetchOptions): Promis
   } catch (error) {
     if (request.signal.aborted) throw request.signal.reason;
     if (timeout.signal.aborted) throw timeout.signal.reason;
-    throw new APIConnectionError(`Connection to ${new URL(request.url).origin} failed`, { cause: error });
+    throw new APIConnectionError(`Connection to ${new URL(request.url).origin} failed`, {
+      cause: error,
+      attempts: attempt,
+    });
   } finally {
     clearTimeout(timer);
   }

@@ -102,7 +102,9 @@ describe('files', () => {
       }),
     );
     const client = createClient({ baseUrl, initialRetryDelayMs: 1 });
-    await expect(client.files.upload(new File(['id,text\n1,hi\n'], 'reviews.csv'))).rejects.toMatchObject({
+    await expect(
+      client.files.upload(new File(['id,text\n1,hi\n'], 'reviews.csv'), { via: 'api' }),
+    ).rejects.toMatchObject({
       status: 503,
       requestId: 'req-2',
     });

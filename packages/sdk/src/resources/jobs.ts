@@ -29,10 +29,15 @@ export interface JobResultRow<Value = unknown> {
   value: Value;
   /** The model's raw text. */
   raw: string | null;
-  error: { code: string; message: string } | null;
+  /** Why the unit failed: `code`, `message`, `isRetryable`, and the HTTP `status` when there was one. */
+  error: { code: string; message: string; isRetryable?: boolean; status?: number } | null;
+  /** Notes about the output (e.g. JSON repaired). */
+  warnings: string[];
   usage: { inputTokens: number; outputTokens: number; [key: string]: unknown } | null;
   /** USD, when the model's price is known. */
   cost: number | null;
+  /** Every provider call made for the unit (retries and schema repairs included). */
+  attempts: { attempt: number; durationMs: number; error?: { code: string; message: string } }[];
   durationMs: number;
 }
 
@@ -50,7 +55,7 @@ export type JobEvent =
   | {
       type: 'progress';
       id: string | undefined;
-      data: { total: number | null; succeeded: number; failed: number };
+      data: { total: number | null; succeeded: number; failed: number; errors: Record<string, number> };
     }
   | { type: 'end'; id: string | undefined; data: { status: Job['status'] } };
 
@@ -86,8 +91,8 @@ function toJobEvent(event: ServerSentEvent): JobEvent | undefined {
 }
 
 /**
- * Batch jobs: estimate, create (with an automatic `Idempotency-Key`), list, get, cancel, follow the
- * events, wait, and stream the results.
+ * Batch jobs: estimate, create (with an automatic `Idempotency-Key`), list, get, cancel, retry the
+ * failed units, follow the events, wait, and stream the results (JSON lines or CSV).
  *
  * @example
  * ```ts
@@ -173,6 +178,18 @@ export function createJobsResource(api: APIClient, send: SendRequest) {
           ...signalOf(options),
         }),
       ),
+    /**
+     * Sends the failed units of a finished (completed, failed or cancelled) job again, and any never
+     * sent; answers at once with the queued job. A `ConflictError` when the job is still running or
+     * has nothing to retry.
+     */
+    retryFailed: (jobId: string, options?: OrgCallOptions) =>
+      unwrap(
+        api.POST('/v1/jobs/{jobId}/retry-failed', {
+          params: { path: { jobId }, ...orgHeader(options?.orgId) },
+          ...signalOf(options),
+        }),
+      ),
     /** The job's events; reconnects with `Last-Event-ID` and ends after `end`. */
     events,
     /** Follows the events until the job is final, then returns the job. */
@@ -202,6 +219,17 @@ export function createJobsResource(api: APIClient, send: SendRequest) {
         yield* readJsonLines<JobResultRow<Value>>(response.body);
       },
     }),
+    /**
+     * The results so far as CSV bytes, streamed (index, status, value columns, errors, usage, cost;
+     * formula-like cells neutralised) — e.g. to pipe into a file.
+     */
+    resultsCsv: async (jobId: string, options?: OrgCallOptions): Promise<ReadableStream<Uint8Array>> => {
+      const response = await send(`${jobPath(jobId)}/results?format=csv`, {
+        headers: orgHeaders(options),
+        ...signalOf(options),
+      });
+      return response.body ?? new ReadableStream({ start: (controller) => controller.close() });
+    },
   };
 }
 
