@@ -11,6 +11,7 @@ import { createJobsResource } from './resources/jobs.js';
 import { createOrgsResource } from './resources/orgs.js';
 import { createProviderKeysResource } from './resources/provider-keys.js';
 import type { APIClient } from './resources/resource-context.js';
+import { createUsageResource } from './resources/usage.js';
 
 /**
  * Options of {@link createClient}.
@@ -66,6 +67,8 @@ export interface LLMBatchClient {
   readonly providerKeys: ReturnType<typeof createProviderKeysResource>;
   /** The audit log of an organisation. */
   readonly auditEvents: ReturnType<typeof createAuditEventsResource>;
+  /** Units, tokens and cost of the organisation's jobs. */
+  readonly usage: ReturnType<typeof createUsageResource>;
   /** Instance administration. */
   readonly admin: ReturnType<typeof createAdminResource>;
   /** Input files: streamed upload and download. */
@@ -142,6 +145,7 @@ export function createClient(options: ClientOptions): LLMBatchClient {
     apiTokens: createApiTokensResource(api),
     providerKeys: createProviderKeysResource(api),
     auditEvents: createAuditEventsResource(api),
+    usage: createUsageResource(api),
     admin: createAdminResource(api),
     files: createFilesResource(api, request, send),
     jobs: createJobsResource(api, request),

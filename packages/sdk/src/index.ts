@@ -37,6 +37,7 @@ export type {
 export type { OrgsResource } from './resources/orgs.js';
 export type { ProviderKeysResource } from './resources/provider-keys.js';
 export type { APIClient, CallOptions, OrgCallOptions } from './resources/resource-context.js';
+export type { UsageResource } from './resources/usage.js';
 export type { EventStreamConnection, EventStreamOptions } from './streaming/event-stream.js';
 export { reconnectingEventStream } from './streaming/event-stream.js';
 export { JsonLinesParseError, readJsonLines } from './streaming/json-lines.js';

@@ -196,5 +196,10 @@ describe('the SDK against the real server (embedded PGlite)', () => {
       [0, 1, 2, 3, 4, 5].map((index) => `${index},ok`),
     );
     await expect(client.jobs.retryFailed(job.id)).rejects.toMatchObject({ status: 409 });
+    const usage = await client.usage.get();
+    const fakeModel = usage.rows.find((row) => row.model === 'fake-model');
+    expect(fakeModel?.retried).toBe(1);
+    expect(fakeModel?.jobs).toBeGreaterThanOrEqual(1);
+    expect(usage.total.cost).toBeNull();
   });
 });

@@ -29,6 +29,7 @@ import { orgRoutes } from './orgs/org-routes.js';
 import { providerKeyRoutes } from './provider-keys/provider-key-routes.js';
 import { createStorage } from './storage/create-storage.js';
 import type { StorageDriver } from './storage/storage-driver.js';
+import { usageRoutes } from './usage/usage-routes.js';
 import { systemWallClock, type WallClock } from './wall-clock.js';
 import { createWorker, type Worker, type WorkerOptions } from './worker/create-worker.js';
 
@@ -54,6 +55,7 @@ export const defaultRouteModules: readonly RouteModule[] = [
   jobEstimateRoutes,
   jobRoutes,
   jobEventRoutes,
+  usageRoutes,
   auditRoutes,
   adminRoutes,
   outboxRoutes,

@@ -167,6 +167,7 @@ describe.each(testDatabases())('cross-tenant isolation on %s', (kind) => {
       body: { name: 'spy.csv', sizeBytes: 10 },
     });
     add('GET /v1/jobs', 'GET', '/v1/jobs', { org: b.orgId });
+    add('GET /v1/usage', 'GET', '/v1/usage', { org: b.orgId });
     add('GET /v1/api-tokens', 'GET', '/v1/api-tokens', { org: b.orgId });
     add('POST /v1/api-tokens', 'POST', '/v1/api-tokens', {
       org: b.orgId,

@@ -111,6 +111,30 @@ describe.each(testDatabases())('job shards, usage, retry-failed and CSV results 
       );
       const lines = await readResultLines(test, owner, job.id);
       expect(lines.map((line) => line.index)).toEqual(Array.from({ length: 130 }, (_, index) => index));
+      // The organisation's usage report reads the same rows.
+      const report = await test.request<{
+        rows: { model: string; pricingVersion: string; succeeded: number; inputTokens: number }[];
+        total: { inputTokens: number; cost: number | null };
+      }>('GET', '/v1/usage', { token: owner.accessToken, org: owner.orgId });
+      expect(report.status).toBe(200);
+      expect(report.body.rows).toEqual([
+        expect.objectContaining({
+          model: 'fake-model',
+          pricingVersion: createPriceTable().pricingVersion,
+          succeeded: 130,
+          inputTokens: done.usage.inputTokens,
+        }),
+      ]);
+      expect(report.body.total).toEqual({
+        inputTokens: done.usage.inputTokens,
+        outputTokens: done.usage.outputTokens,
+        cost: null,
+      });
+      const strangers = await test.request<{ rows: unknown[] }>('GET', '/v1/usage', {
+        token: stranger.accessToken,
+        org: stranger.orgId,
+      });
+      expect(strangers.body.rows).toEqual([]);
       for (const line of lines) expect(JSON.stringify(line.value)).toContain(`row ${line.index}`);
     } finally {
       fake.setLatency(5);

@@ -169,6 +169,11 @@ const cases: Case[] = [
     send: (t, f, a) => t.request('GET', '/v1/jobs', as(a, f.orgId)),
   },
   {
+    route: 'GET /v1/usage',
+    allowed: everyone,
+    send: (t, f, a) => t.request('GET', '/v1/usage', as(a, f.orgId)),
+  },
+  {
     route: 'GET /v1/jobs/:jobId',
     allowed: everyone,
     send: async (t, f, a) => t.request('GET', `/v1/jobs/${await createJob(t, f)}`, as(a, f.orgId)),

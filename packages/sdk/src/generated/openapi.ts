@@ -665,6 +665,23 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  '/v1/usage': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** Units, tokens and cost of the organisation’s jobs created in a time range, by model */
+    get: operations['getUsage'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   '/v1/audit-events': {
     parameters: {
       query?: never;
@@ -1216,6 +1233,31 @@ export interface components {
       hint: string;
       /** Format: date-time */
       createdAt: string;
+    };
+    Usage: {
+      /** Format: date-time */
+      from: string;
+      /** Format: date-time */
+      to: string;
+      rows: {
+        model: string;
+        /** @description Version of the price table the cost was computed with. */
+        pricingVersion: string;
+        jobs: number;
+        succeeded: number;
+        failed: number;
+        /** @description Failed units sent again by retry-failed (their spend is counted). */
+        retried: number;
+        inputTokens: number;
+        outputTokens: number;
+        /** @description USD; null when the model has no known price (never a silent 0). */
+        cost: number | null;
+      }[];
+      total: {
+        inputTokens: number;
+        outputTokens: number;
+        cost: number | null;
+      };
     };
   };
   responses: never;
@@ -3340,6 +3382,52 @@ export interface operations {
     };
     requestBody?: never;
     responses: {
+      /** @description Default Response */
+      '4XX': {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponse'];
+        };
+      };
+      /** @description Default Response */
+      '5XX': {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponse'];
+        };
+      };
+    };
+  };
+  getUsage: {
+    parameters: {
+      query?: {
+        /** @description Jobs created at or after this time. @default 30 days before `to` */
+        from?: string;
+        /** @description Jobs created at or before this time. @default now */
+        to?: string;
+      };
+      header?: {
+        /** @description The organisation to act in, for user sessions. API tokens imply their own organisation. */
+        'llmbatch-org'?: string;
+      };
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description Default Response */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Usage'];
+        };
+      };
       /** @description Default Response */
       '4XX': {
         headers: {
