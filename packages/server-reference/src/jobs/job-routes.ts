@@ -1,6 +1,7 @@
 import { PassThrough, Readable } from 'node:stream';
 import { createCsvSink } from '@llmbatch/adapters';
 import { compileOutputSchema, compileTemplate, LLMBatchError } from '@llmbatch/core';
+import type { FastifyRequest } from 'fastify';
 import * as z from 'zod';
 import { actorOf, recordAudit } from '../audit/audit-log.js';
 import type { Queryable } from '../db/database.js';
@@ -31,6 +32,37 @@ export function jobRoutes(app: ApiApp, context: AppContext): void {
   const jobParams = z.object({ jobId: z.uuid() });
 
   const present = async (row: JobRow) => toJob(row, (await countResults(database, [row.id])).get(row.id));
+
+  /**
+   * Changes a job in one transaction with its row locked (a worker finishing its last shard waits),
+   * records the audit event `change` names (none when it returns undefined) and returns the job as
+   * it is afterwards.
+   */
+  const changeJob = (
+    request: FastifyRequest,
+    orgId: string,
+    jobId: string,
+    change: (
+      transaction: Queryable,
+      job: JobRow,
+    ) => Promise<{ action: string; details?: Record<string, unknown> } | undefined>,
+  ): Promise<JobRow> =>
+    database.transaction(async (transaction) => {
+      const job = await findJob(transaction, orgId, jobId, { forUpdate: true });
+      if (job === undefined) throw notFound('job');
+      const audit = await change(transaction, job);
+      if (audit === undefined) return job;
+      await recordAudit(transaction, actorOf(request), {
+        action: audit.action,
+        targetType: 'job',
+        targetId: jobId,
+        orgId,
+        ...(audit.details === undefined ? {} : { details: audit.details }),
+      });
+      const updated = await findJob(transaction, orgId, jobId);
+      if (updated === undefined) throw notFound('job');
+      return updated;
+    });
 
   app.post(
     '/v1/jobs',
@@ -207,10 +239,8 @@ export function jobRoutes(app: ApiApp, context: AppContext): void {
     async (request, reply) => {
       const org = requireOrg(request);
       const { jobId } = request.params;
-      const row = await database.transaction(async (transaction) => {
-        const job = await findJob(transaction, org.id, jobId);
-        if (job === undefined) throw notFound('job');
-        if (job.status === 'cancelling') return job;
+      const row = await changeJob(request, org.id, jobId, async (transaction, job) => {
+        if (job.status === 'cancelling') return undefined;
         if (finalStatuses.has(job.status)) {
           throw new ApiError({
             code: 'conflict',
@@ -218,8 +248,6 @@ export function jobRoutes(app: ApiApp, context: AppContext): void {
             details: { status: job.status },
           });
         }
-        // Lock the job: a worker finishing its last shard and this cancel take turns.
-        await transaction.query('SELECT id FROM jobs WHERE id = $1 FOR UPDATE', [jobId]);
         // Tasks no worker holds are dropped now; a job with none running is cancelled at once,
         // otherwise its workers see `cancelling` at their next heartbeat and finish the cancel.
         const running = await removeWaitingTasks(transaction, jobId);
@@ -230,15 +258,7 @@ export function jobRoutes(app: ApiApp, context: AppContext): void {
           if (running === 0)
             await transitionJob(transaction, jobId, 'cancelled', { finishedAt: clock.now() });
         }
-        await recordAudit(transaction, actorOf(request), {
-          action: 'job.cancel',
-          targetType: 'job',
-          targetId: jobId,
-          orgId: org.id,
-        });
-        const updated = await findJob(transaction, org.id, jobId);
-        if (updated === undefined) throw notFound('job');
-        return updated;
+        return { action: 'job.cancel' };
       });
       return reply.status(202).send(await present(row));
     },
@@ -261,13 +281,7 @@ export function jobRoutes(app: ApiApp, context: AppContext): void {
     async (request, reply) => {
       const org = requireOrg(request);
       const { jobId } = request.params;
-      const row = await database.transaction(async (transaction) => {
-        const { rows } = await transaction.query<JobRow>(
-          'SELECT * FROM jobs WHERE org_id = $1 AND id = $2 FOR UPDATE',
-          [org.id, jobId],
-        );
-        const job = rows[0];
-        if (job === undefined) throw notFound('job');
+      const row = await changeJob(request, org.id, jobId, async (transaction, job) => {
         if (!finalStatuses.has(job.status)) {
           throw new ApiError({
             code: 'conflict',
@@ -289,16 +303,7 @@ export function jobRoutes(app: ApiApp, context: AppContext): void {
           [jobId],
         );
         await enqueueTasks(transaction, jobId, shards);
-        await recordAudit(transaction, actorOf(request), {
-          action: 'job.retry-failed',
-          targetType: 'job',
-          targetId: jobId,
-          orgId: org.id,
-          details: { shards: shards.length },
-        });
-        const updated = await findJob(transaction, org.id, jobId);
-        if (updated === undefined) throw notFound('job');
-        return updated;
+        return { action: 'job.retry-failed', details: { shards: shards.length } };
       });
       return reply.status(202).send(await present(row));
     },

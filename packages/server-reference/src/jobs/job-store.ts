@@ -92,7 +92,8 @@ export async function insertJob(
 }
 
 /**
- * The job `jobId` of organisation `orgId` (undefined for another organisation's job).
+ * The job `jobId` of organisation `orgId` (undefined for another organisation's job); with
+ * `forUpdate`, locked until the transaction ends (workers finishing shards wait for it).
  *
  * @example
  * ```ts
@@ -103,11 +104,12 @@ export async function findJob(
   queryable: Queryable,
   orgId: string,
   jobId: string,
+  options: { forUpdate?: boolean } = {},
 ): Promise<JobRow | undefined> {
-  const { rows } = await queryable.query<JobRow>('SELECT * FROM jobs WHERE org_id = $1 AND id = $2', [
-    orgId,
-    jobId,
-  ]);
+  const { rows } = await queryable.query<JobRow>(
+    `SELECT * FROM jobs WHERE org_id = $1 AND id = $2${options.forUpdate === true ? ' FOR UPDATE' : ''}`,
+    [orgId, jobId],
+  );
   return rows[0];
 }
 
