@@ -3,6 +3,7 @@ import { createPriceTable } from '@llmbatch/core';
 import { type FakeProvider, startFakeProvider } from '@llmbatch/core/testing';
 import Papa from 'papaparse';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { shardInputKey } from '../src/worker/shard-inputs.js';
 import { testDatabases } from './support/databases.js';
 import {
   createProviderKey,
@@ -111,6 +112,20 @@ describe.each(testDatabases())('job shards, usage, retry-failed and CSV results 
       );
       const lines = await readResultLines(test, owner, job.id);
       expect(lines.map((line) => line.index)).toEqual(Array.from({ length: 130 }, (_, index) => index));
+      // The shard inputs are swept once the job is final.
+      for (;;) {
+        const { rows: stored } = await test.database.database.query(
+          'SELECT shard FROM job_shards WHERE job_id = $1 AND input_stored',
+          [job.id],
+        );
+        if (stored.length === 0) break;
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+      for (const shard of [0, 5]) {
+        expect(await test.server.context.storage.exists(shardInputKey(owner.orgId, job.id, shard))).toBe(
+          false,
+        );
+      }
       // The organisation's usage report reads the same rows.
       const report = await test.request<{
         rows: { model: string; pricingVersion: string; succeeded: number; inputTokens: number }[];

@@ -893,7 +893,7 @@ export interface components {
       temperature?: number;
       maxTokens?: number;
       /**
-       * @description Provider calls in flight at once for each running shard (a shard is up to 10,000 units).
+       * @description Provider calls in flight at once for each running shard (a shard is JOB_SHARD_SIZE units, 2,500 by default).
        * @default 8
        */
       concurrency?: number;
@@ -1179,7 +1179,7 @@ export interface components {
       temperature?: number;
       maxTokens?: number;
       /**
-       * @description Provider calls in flight at once for each running shard (a shard is up to 10,000 units).
+       * @description Provider calls in flight at once for each running shard (a shard is JOB_SHARD_SIZE units, 2,500 by default).
        * @default 8
        */
       concurrency: number;

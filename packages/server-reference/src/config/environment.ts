@@ -55,7 +55,7 @@ export const environmentSchema = z.object({
   WORKER_LEASE_MS: z.coerce.number().int().min(1000).max(3_600_000).default(30_000),
   WORKER_DRAIN_MS: z.coerce.number().int().min(0).max(3_600_000).default(10_000),
   WORKER_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(100).default(3),
-  JOB_SHARD_SIZE: z.coerce.number().int().min(1).max(10_000_000).default(10_000),
+  JOB_SHARD_SIZE: z.coerce.number().int().min(1).max(10_000_000).default(2500),
   STORAGE_DRIVER: z.enum(['filesystem', 's3']).default('filesystem'),
   STORAGE_DIR: z.string().min(1).optional(),
   MAX_UPLOAD_BYTES: z.coerce

@@ -11,7 +11,7 @@ import { ApiError, notFound } from '../http/api-error.js';
 import type { AppContext } from '../http/app-context.js';
 import type { ApiApp } from '../http/create-app.js';
 import { decodeCursor, pageSchema, toPage } from '../http/schemas.js';
-import { enqueueTasks, planShard, removeWaitingTasks } from '../worker/job-queue.js';
+import { enqueueTasks, removeWaitingTasks } from '../worker/job-queue.js';
 import { type ResultLine, readResults } from './job-results.js';
 import { createJobBody, createJobHeaders, jobSchema, listJobsQuery, toJob } from './job-schemas.js';
 import { finalStatuses, transitionJob } from './job-status.js';
@@ -289,8 +289,7 @@ export function jobRoutes(app: ApiApp, context: AppContext): void {
             details: { status: job.status },
           });
         }
-        const shards = await prepareRetry(transaction, jobId);
-        if (shards.length === 0) {
+        if (!(await prepareRetry(transaction, job))) {
           throw new ApiError({
             code: 'conflict',
             message: 'This job has no failed or unsent units to retry',
@@ -302,8 +301,10 @@ export function jobRoutes(app: ApiApp, context: AppContext): void {
           'UPDATE jobs SET error = NULL, finished_at = NULL, retries = retries + 1 WHERE id = $1',
           [jobId],
         );
-        await enqueueTasks(transaction, jobId, shards);
-        return { action: 'job.retry-failed', details: { shards: shards.length } };
+        // The plan stores the shard inputs again (they are swept when a job ends) and queues the
+        // shards that have units left.
+        await enqueueTasks(transaction, jobId);
+        return { action: 'job.retry-failed' };
       });
       return reply.status(202).send(await present(row));
     },
@@ -357,30 +358,22 @@ export function jobRoutes(app: ApiApp, context: AppContext): void {
 
 /**
  * Gets a finished job ready to send its failed units again: removes their results (their usage
- * stays counted: it was spent), and returns the shards that now have units to send (the plan task
- * when the job was never planned).
+ * stays counted: it was spent). True when the job has units left to send — the failed ones and
+ * any never sent (after a cancel or a failure) — so its plan must run again.
  */
-async function prepareRetry(transaction: Queryable, jobId: string): Promise<number[]> {
-  await transaction.query("DELETE FROM job_results WHERE job_id = $1 AND status = 'error'", [jobId]);
+async function prepareRetry(transaction: Queryable, job: JobRow): Promise<boolean> {
+  await transaction.query("DELETE FROM job_results WHERE job_id = $1 AND status = 'error'", [job.id]);
   await transaction.query('UPDATE job_usage SET retried = retried + failed, failed = 0 WHERE job_id = $1', [
-    jobId,
+    job.id,
   ]);
-  await transaction.query('DELETE FROM job_error_counts WHERE job_id = $1', [jobId]);
-  const { rows: planned } = await transaction.query<{ count: number }>(
-    'SELECT count(*)::int AS count FROM job_shards WHERE job_id = $1',
-    [jobId],
+  await transaction.query('DELETE FROM job_error_counts WHERE job_id = $1', [job.id]);
+  // Never planned to the end (cancelled or failed first): everything not in the ledger is left.
+  if (job.total_units === null) return true;
+  const { rows } = await transaction.query<{ count: number }>(
+    'SELECT count(*)::int AS count FROM job_results WHERE job_id = $1',
+    [job.id],
   );
-  if (planned[0]?.count === 0) return [planShard];
-  const { rows } = await transaction.query<{ shard: number }>(
-    `UPDATE job_shards AS s SET completed_at = NULL
-      WHERE s.job_id = $1 AND (
-        SELECT count(*) FROM job_results AS r
-         WHERE r.job_id = s.job_id AND r.unit_index >= s.start_index AND r.unit_index < s.end_index
-      ) < s.end_index - s.start_index
-      RETURNING s.shard`,
-    [jobId],
-  );
-  return rows.map((row) => row.shard).sort((a, b) => a - b);
+  return (rows[0]?.count ?? 0) < job.total_units;
 }
 
 /** Writes result lines as CSV through the adapters' CSV sink (quoting, formula neutralising). */

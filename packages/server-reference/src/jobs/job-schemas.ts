@@ -127,7 +127,9 @@ export const createJobBody = z
       .min(1)
       .max(256)
       .default(8)
-      .describe('Provider calls in flight at once for each running shard (a shard is up to 10,000 units).'),
+      .describe(
+        'Provider calls in flight at once for each running shard (a shard is JOB_SHARD_SIZE units, 2,500 by default).',
+      ),
     schema: z
       .record(z.string(), z.unknown())
       .optional()

@@ -8,6 +8,7 @@ import type { StorageDriver } from '../storage/storage-driver.js';
 import { systemWallClock, type WallClock } from '../wall-clock.js';
 import { claimTask } from './job-queue.js';
 import { runTask } from './run-job.js';
+import { sweepShardInputs } from './shard-inputs.js';
 
 /** Options of {@link createWorker}. */
 export interface WorkerOptions {
@@ -25,7 +26,7 @@ export interface WorkerOptions {
   workerId?: string;
   /** Tasks (job shards) this worker runs at once. @default 2 */
   maxTasks?: number;
-  /** Units per shard when this worker plans a job (a job has at most 64 shards). @default 10000 */
+  /** Units per shard when this worker plans a job. @default 2500 */
   shardSize?: number;
   /** Milliseconds units in flight at shutdown may take to finish before they are aborted. @default 10000 */
   drainMs?: number;
@@ -101,7 +102,7 @@ export function createWorker(options: WorkerOptions): Worker {
     leaseMs,
     pollIntervalMs,
     maxAttempts: options.maxAttempts ?? 3,
-    shardSize: options.shardSize ?? 10_000,
+    shardSize: options.shardSize ?? 2500,
     drainMs: options.drainMs ?? 10_000,
     engineOptions: options.engineOptions ?? {},
     shutdown: shutdown.signal,
@@ -114,6 +115,8 @@ export function createWorker(options: WorkerOptions): Worker {
       try {
         const task = await claimTask(options.database, workerId, leaseMs);
         if (task === undefined) {
+          // Idle: remove the shard inputs of a job that ended, then wait.
+          if ((await sweepShardInputs(options.database, options.storage)) !== undefined) continue;
           await sleep(pollIntervalMs, shutdown.signal);
           continue;
         }

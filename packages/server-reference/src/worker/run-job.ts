@@ -29,6 +29,7 @@ import {
   removeTasks,
   renewLease,
 } from './job-queue.js';
+import { readShardInput, writeShardInputs } from './shard-inputs.js';
 
 /** What running one task needs. */
 export interface RunTaskContext {
@@ -54,9 +55,6 @@ export interface RunTaskContext {
 type StopReason = 'cancel' | 'job-ended' | 'lease-lost' | 'shutdown';
 
 const providerName = 'tenant';
-
-/** Most shards a job is split into: each shard run parses the input up to its range. */
-const maxShards = 64;
 
 function buildProvider(key: { provider: string; baseUrl: string | null; apiKey: string }): Provider {
   const base = key.baseUrl === null ? {} : { baseURL: key.baseUrl };
@@ -120,20 +118,11 @@ function watchTask(context: RunTaskContext, task: ClaimedTask, stop: (reason: St
   };
 }
 
-/** The units of `source` at positions `[start, end)`, ending early once `stopped()` says so. */
-async function* slice(
-  source: AsyncIterable<Unit>,
-  start: number,
-  end: number,
-  stopped: () => boolean,
-): AsyncGenerator<Unit> {
-  if (start >= end) return;
-  let position = 0;
+/** The units of `source` until `stopped()` says so (then the source is closed). */
+async function* untilStopped(source: AsyncIterable<Unit>, stopped: () => boolean): AsyncGenerator<Unit> {
   for await (const unit of source) {
     if (stopped()) return;
-    if (position >= start) yield unit;
-    position += 1;
-    if (position >= end) return;
+    yield unit;
   }
 }
 
@@ -158,26 +147,66 @@ async function loadInputs(
   return { file, key };
 }
 
+/** Units of shard ranges that have no result yet, by shard. */
+async function shardsWithMissingUnits(queryable: Queryable, jobId: string, shards: readonly number[]) {
+  if (shards.length === 0) return [];
+  const { rows } = await queryable.query<{ shard: number }>(
+    `SELECT s.shard FROM job_shards AS s
+      WHERE s.job_id = $1 AND s.shard = ANY(string_to_array($2, ',')::int[]) AND (
+        SELECT count(*) FROM job_results AS r
+         WHERE r.job_id = s.job_id AND r.unit_index >= s.start_index AND r.unit_index < s.end_index
+      ) < s.end_index - s.start_index
+      ORDER BY s.shard`,
+    [jobId, shards.join(',')],
+  );
+  return rows.map((row) => row.shard);
+}
+
 /**
- * Plans a job: counts the units of its input (streamed), splits them into shards of
- * `shardSize` units (at most 64 shards), and enqueues one task per shard, all in one transaction.
+ * Plans a job: streams its input once through the adapters and stores it as shards of
+ * `shardSize` units (JSON lines), then queues the shards in one transaction — only once the whole
+ * input parsed, so a broken row anywhere fails the job before anything is sent. Planned again
+ * (after `retry-failed`, or when its worker died), it rewrites the same objects and queues only
+ * the shards with units left to send.
  */
 async function planJob(context: RunTaskContext, task: ClaimedTask, job: JobRow, log: Logger): Promise<void> {
   const inputs = await loadInputs(context, job);
   if (inputs === undefined) return;
+  const { database } = context;
   let stopReason: StopReason | undefined;
   const unwatch = watchTask(context, task, (reason) => {
     stopReason ??= reason;
   });
-  let total = 0;
+  // Shard boundaries never move once planned (a retried job keeps them), whatever the setting now.
+  const { rows: planned } = await database.query<{ end_index: number }>(
+    'SELECT end_index FROM job_shards WHERE job_id = $1 AND shard = 0',
+    [job.id],
+  );
+  const shardSize = planned[0]?.end_index ?? context.shardSize;
+  let total: number;
+  const shards: number[] = [];
+  let queued = 0;
   try {
     const units = openSource(inputs.file.format, () =>
       context.storage.read(objectKeyFor(job.org_id, inputs.file.id)),
     );
-    for await (const _unit of units) {
-      total += 1;
-      if (stopReason !== undefined) break;
-    }
+    total = await writeShardInputs(
+      context.storage,
+      job.org_id,
+      job.id,
+      units,
+      shardSize,
+      () => stopReason !== undefined,
+      async ({ shard, start, end }) => {
+        await database.query(
+          `INSERT INTO job_shards (job_id, shard, start_index, end_index, input_stored)
+           VALUES ($1, $2, $3, $4, true)
+           ON CONFLICT (job_id, shard) DO UPDATE SET input_stored = true`,
+          [job.id, shard, start, end],
+        );
+        shards.push(shard);
+      },
+    );
   } catch (error) {
     unwatch();
     if (StorageError.isInstance(error) && error.code === 'object-not-found')
@@ -186,42 +215,30 @@ async function planJob(context: RunTaskContext, task: ClaimedTask, job: JobRow, 
     return fail(context, job, 'invalid-input', `The input file could not be read: ${error.message}`);
   }
   unwatch();
-  if (stopReason === 'shutdown') return releaseTask(context.database, task, context.workerId);
+  if (stopReason === 'shutdown') return releaseTask(database, task, context.workerId);
   if (stopReason === 'cancel') return finishCancelled(context, task);
   if (stopReason !== undefined) return;
-  const size = Math.max(context.shardSize, Math.ceil(total / maxShards));
-  const shards = Array.from({ length: Math.ceil(total / size) }, (_, shard) => ({
-    shard,
-    start: shard * size,
-    end: Math.min(total, (shard + 1) * size),
-  }));
-  await context.database.transaction(async (transaction) => {
+  // Every shard is queued at once, after the whole input parsed: a broken row anywhere fails the
+  // job before anything is sent.
+  await database.transaction(async (transaction) => {
     const locked = await lockJob(transaction, job.id);
+    await removeTasks(transaction, job.id, planShard);
     if (locked?.status !== 'running') return;
     await transaction.query('UPDATE jobs SET total_units = $2 WHERE id = $1', [job.id, total]);
-    // A plan that ran before (its worker died after committing) already made these rows.
+    const todo = await shardsWithMissingUnits(transaction, job.id, shards);
     await transaction.query(
-      `INSERT INTO job_shards (job_id, shard, start_index, end_index)
-         SELECT $1, s.shard, s.start_index, s.end_index
-           FROM jsonb_to_recordset($2::jsonb) AS s(shard int, start_index int, end_index int)
-       ON CONFLICT (job_id, shard) DO NOTHING`,
-      [
-        job.id,
-        JSON.stringify(shards.map((s) => ({ shard: s.shard, start_index: s.start, end_index: s.end }))),
-      ],
+      `UPDATE job_shards SET completed_at = CASE WHEN shard = ANY(string_to_array($2, ',')::int[]) THEN NULL
+              ELSE coalesce(completed_at, $3) END
+        WHERE job_id = $1`,
+      [job.id, todo.join(','), context.clock.now()],
     );
-    await removeTasks(transaction, job.id, planShard);
-    if (shards.length === 0) {
+    await enqueueTasks(transaction, job.id, todo);
+    queued = todo.length;
+    // Nothing left to send (an empty file, or every unit already done): the job is complete.
+    if (todo.length === 0)
       await transitionJob(transaction, job.id, 'completed', { finishedAt: context.clock.now() });
-    } else {
-      await enqueueTasks(
-        transaction,
-        job.id,
-        shards.map((s) => s.shard),
-      );
-    }
   });
-  log.info({ units: total, shards: shards.length, shardSize: size }, 'job planned');
+  log.info({ units: total, shardSize, queued }, 'job planned');
 }
 
 /** Marks a shard done; the last shard of a job completes it. */
@@ -265,6 +282,18 @@ async function runShard(context: RunTaskContext, task: ClaimedTask, job: JobRow,
   );
   const range = ranges[0];
   if (range === undefined) return removeTasks(database, job.id, task.shard);
+  const { rows: stored } = await database.query<{ input_stored: boolean }>(
+    'SELECT input_stored FROM job_shards WHERE job_id = $1 AND shard = $2',
+    [job.id, task.shard],
+  );
+  if (stored[0]?.input_stored !== true) {
+    // The shard inputs were swept (the job ended and was retried before its plan ran): plan again.
+    await database.transaction(async (transaction) => {
+      await removeTasks(transaction, job.id, task.shard);
+      await enqueueTasks(transaction, job.id, [planShard]);
+    });
+    return;
+  }
   const inputs = await loadInputs(context, job);
   if (inputs === undefined) return;
   const prices = context.engineOptions.prices ?? createPriceTable();
@@ -298,11 +327,11 @@ async function runShard(context: RunTaskContext, task: ClaimedTask, job: JobRow,
   try {
     let run: ReturnType<typeof engine.run>;
     try {
-      const units = openSource(inputs.file.format, () =>
-        context.storage.read(objectKeyFor(job.org_id, inputs.file.id)),
-      );
       run = engine.run(
-        slice(units, start, range.end_index, () => stopReason !== undefined),
+        untilStopped(
+          readShardInput(context.storage, job.org_id, job.id, task.shard),
+          () => stopReason !== undefined,
+        ),
         {
           model: `${providerName}:${job.spec.model}`,
           prompt: job.spec.prompt,

@@ -22,15 +22,19 @@ INSERT INTO job_tasks (job_id, shard, state, attempts, enqueued_at)
   SELECT job_id, -1, 'ready', 0, enqueued_at FROM job_queue;
 DROP TABLE job_queue;
 
--- The unit ranges of a planned job: shard n covers unit indexes [start_index, end_index).
+-- The unit ranges of a planned job: shard n covers unit indexes [start_index, end_index), and its
+-- units are kept in storage as JSON lines while the job can run.
 CREATE TABLE job_shards (
   job_id uuid NOT NULL REFERENCES jobs (id) ON DELETE CASCADE,
   shard integer NOT NULL CHECK (shard >= 0),
   start_index integer NOT NULL,
   end_index integer NOT NULL CHECK (end_index > start_index),
   completed_at timestamptz,
+  -- The shard's units are stored as their own object (swept once the job is final).
+  input_stored boolean NOT NULL DEFAULT false,
   PRIMARY KEY (job_id, shard)
 );
+CREATE INDEX job_shards_stored ON job_shards (job_id) WHERE input_stored;
 
 -- Usage of each shard, written in the same statement as the results it counts, so a unit is
 -- counted (and billed) exactly when its result is recorded: once.
