@@ -41,9 +41,7 @@ describe.each(testDatabases())('worker recovery on %s', (kind) => {
     await fake?.close();
   });
 
-  const startWorker = (
-    options: { leaseMs?: number; maxAttempts?: number; drainMs?: number } = {},
-  ): Worker => {
+  const startWorker = (options: Parameters<typeof startTestWorker>[1] = {}): Worker => {
     return startTestWorker(test, { engineOptions: { retry: { maxRetries: 0 } }, ...options });
   };
 
@@ -161,6 +159,21 @@ describe.each(testDatabases())('worker recovery on %s', (kind) => {
       }
     } finally {
       fake.setLatency(5);
+    }
+  });
+
+  it('starts a new job at once on a worker that polls once a minute: the queue notifies it', async () => {
+    const worker = startWorker({ pollIntervalMs: 60_000, leaseMs: 120_000 });
+    try {
+      // Let the worker find the queue empty and go to sleep.
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      const jobId = await createJob(5);
+      const started = Date.now();
+      const done = await pollJob(test, owner, jobId, (job) => job.status === 'completed', 10_000);
+      expect(done.counts).toMatchObject({ total: 5, succeeded: 5 });
+      expect(Date.now() - started).toBeLessThan(10_000);
+    } finally {
+      await worker.stop();
     }
   });
 

@@ -3,6 +3,7 @@ import type { ServerConfig } from '../config/load-config.js';
 import type { RouteModule } from '../http/create-app.js';
 import { createServer, type ServerWorkerOptions } from '../server.js';
 import { createStorage } from '../storage/create-storage.js';
+import { onShutdownSignals } from './shutdown-signals.js';
 
 /** Options for {@link runApi}. */
 export interface RunApiOptions {
@@ -39,29 +40,16 @@ export async function runApi(options: RunApiOptions): Promise<number> {
     ...(options.extraRoutes === undefined ? {} : { extraRoutes: options.extraRoutes }),
     ...(options.worker === undefined ? {} : { worker: options.worker }),
   });
+  const shutdown = onShutdownSignals(options.signals ?? ['SIGTERM', 'SIGINT'], options.logger, async () =>
+    (await server.stop()).drained ? 0 : 1,
+  );
   try {
     await server.start();
   } catch (error) {
     // Close what was opened (an open embedded database would keep the process alive), then report.
+    shutdown.dispose();
     await server.stop();
     throw error;
   }
-  const signals = options.signals ?? ['SIGTERM', 'SIGINT'];
-  return new Promise<number>((resolve) => {
-    const onSignal = (signal: NodeJS.Signals) => {
-      options.logger.info({ signal }, 'shutting down');
-      for (const name of signals) {
-        process.removeListener(name, onSignal);
-        process.once(name, () => process.exit(1));
-      }
-      server.stop().then(
-        ({ drained }) => resolve(drained ? 0 : 1),
-        (error: unknown) => {
-          options.logger.error({ err: error }, 'shutdown failed');
-          resolve(1);
-        },
-      );
-    };
-    for (const name of signals) process.on(name, onSignal);
-  });
+  return shutdown.exitCode;
 }

@@ -5,6 +5,7 @@ import { migrate } from '../db/migrate.js';
 import { openDatabase } from '../db/open-database.js';
 import { createStorage } from '../storage/create-storage.js';
 import { createWorker } from '../worker/create-worker.js';
+import { onShutdownSignals } from './shutdown-signals.js';
 
 /** Options for {@link runWorker}. */
 export interface RunWorkerOptions {
@@ -39,33 +40,19 @@ export async function runWorker(options: RunWorkerOptions): Promise<number> {
     logger,
     ...config.worker,
   });
+  const shutdown = onShutdownSignals(options.signals ?? ['SIGTERM', 'SIGINT'], logger, async () => {
+    await worker.stop();
+    await database.close();
+    return 0;
+  });
   try {
     const { applied, current } = await migrate(database);
     if (applied.length > 0) logger.info({ applied, current }, 'database migrated');
     worker.start();
   } catch (error) {
+    shutdown.dispose();
     await database.close();
     throw error;
   }
-  const signals = options.signals ?? ['SIGTERM', 'SIGINT'];
-  return new Promise<number>((resolve) => {
-    const onSignal = (signal: NodeJS.Signals) => {
-      logger.info({ signal }, 'shutting down');
-      for (const name of signals) {
-        process.removeListener(name, onSignal);
-        process.once(name, () => process.exit(1));
-      }
-      worker
-        .stop()
-        .then(() => database.close())
-        .then(
-          () => resolve(0),
-          (error: unknown) => {
-            logger.error({ err: error }, 'shutdown failed');
-            resolve(1);
-          },
-        );
-    };
-    for (const name of signals) process.on(name, onSignal);
-  });
+  return shutdown.exitCode;
 }

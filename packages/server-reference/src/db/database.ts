@@ -51,6 +51,16 @@ export interface Database extends Queryable {
   readonly kind: 'pglite' | 'postgres';
   /** Runs `fn` inside one transaction: committed when it resolves, rolled back when it throws. */
   transaction<T>(fn: (transaction: Queryable) => Promise<T>): Promise<T>;
+  /**
+   * Calls `onNotify` with the payload of every `NOTIFY` on `channel` (sent by any process on the
+   * same database), until the returned function is called. On Postgres this holds one connection of
+   * its own; if it breaks, `onError` is told and notifications stop (pollers carry on).
+   */
+  listen(
+    channel: string,
+    onNotify: (payload: string) => void,
+    onError?: (error: Error) => void,
+  ): Promise<() => Promise<void>>;
   /** Closes the pool or the embedded instance. Safe to call twice. */
   close(): Promise<void>;
 }

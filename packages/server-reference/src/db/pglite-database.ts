@@ -67,6 +67,13 @@ export async function createPgliteDatabase(options: PgliteDatabaseOptions = {}):
     transaction<T>(fn: (transaction: Queryable) => Promise<T>): Promise<T> {
       return pglite.transaction((transaction) => fn(wrap(transaction)));
     },
+    async listen(channel, onNotify) {
+      if (!/^[a-z_][a-z0-9_]{0,62}$/.test(channel)) throw new TypeError(`not a channel name: ${channel}`);
+      const unlisten = await pglite.listen(channel, onNotify);
+      return async () => {
+        if (!closed) await unlisten();
+      };
+    },
     dumpDataDirectory(): Promise<Blob> {
       return pglite.dumpDataDir('none');
     },

@@ -41,11 +41,11 @@ export function createPostgresDatabase(options: PostgresDatabaseOptions): Databa
   if (options.schema !== undefined && !/^[a-z_][a-z0-9_]{0,62}$/.test(options.schema)) {
     throw new TypeError(`schema must be a lower-case identifier, received ${JSON.stringify(options.schema)}`);
   }
-  const pool = new pg.Pool({
+  const connection = {
     connectionString: options.connectionString,
-    max: options.maxConnections ?? 10,
     ...(options.schema === undefined ? {} : { options: `-c search_path=${options.schema}` }),
-  });
+  };
+  const pool = new pg.Pool({ ...connection, max: options.maxConnections ?? 10 });
   pool.on('error', (error) => options.onIdleError?.(error));
   const queryable = run(pool);
   let closed: Promise<void> | undefined;
@@ -66,6 +66,26 @@ export function createPostgresDatabase(options: PostgresDatabaseOptions): Databa
       } finally {
         client.release();
       }
+    },
+    async listen(channel, onNotify, onError) {
+      if (!/^[a-z_][a-z0-9_]{0,62}$/.test(channel)) throw new TypeError(`not a channel name: ${channel}`);
+      const client = new pg.Client(connection);
+      client.on('notification', (message) => {
+        if (message.channel === channel) onNotify(message.payload ?? '');
+      });
+      client.on('error', (error) => onError?.(error));
+      await client.connect();
+      try {
+        await client.query(`LISTEN ${channel}`);
+      } catch (error) {
+        await client.end();
+        throw error;
+      }
+      let ended: Promise<void> | undefined;
+      return () => {
+        ended ??= client.end().catch(() => undefined);
+        return ended;
+      };
     },
     close(): Promise<void> {
       closed ??= pool.end();

@@ -51,6 +51,7 @@ export async function generateOpenApiDocument(
     query: unavailable,
     executeScript: unavailable,
     transaction: unavailable,
+    listen: unavailable,
     close: async () => {},
   };
   const mailer: Mailer = { kind: 'custom', send: unavailable, close: async () => {} };

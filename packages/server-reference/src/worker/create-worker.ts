@@ -6,7 +6,7 @@ import type { KeyRing } from '../crypto/key-ring.js';
 import type { Database } from '../db/database.js';
 import type { StorageDriver } from '../storage/storage-driver.js';
 import { systemWallClock, type WallClock } from '../wall-clock.js';
-import { claimTask } from './job-queue.js';
+import { claimTask, taskChannel } from './job-queue.js';
 import { runTask } from './run-job.js';
 import { sweepShardInputs } from './shard-inputs.js';
 
@@ -63,17 +63,28 @@ export interface Worker {
   [Symbol.asyncDispose](): Promise<void>;
 }
 
-function sleep(milliseconds: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal.aborted) return resolve();
-    const timer = setTimeout(done, milliseconds);
-    function done() {
-      clearTimeout(timer);
-      signal.removeEventListener('abort', done);
-      resolve();
-    }
-    signal.addEventListener('abort', done);
-  });
+/** Idle loops wait here until the poll interval passes, a task is queued (notified) or shutdown. */
+function createIdleWait(signal: AbortSignal) {
+  const waiting = new Set<() => void>();
+  return {
+    sleep(milliseconds: number): Promise<void> {
+      return new Promise((resolve) => {
+        if (signal.aborted) return resolve();
+        const timer = setTimeout(done, milliseconds);
+        function done() {
+          clearTimeout(timer);
+          signal.removeEventListener('abort', done);
+          waiting.delete(done);
+          resolve();
+        }
+        signal.addEventListener('abort', done);
+        waiting.add(done);
+      });
+    },
+    wakeAll(): void {
+      for (const done of [...waiting]) done();
+    },
+  };
 }
 
 /**
@@ -109,6 +120,8 @@ export function createWorker(options: WorkerOptions): Worker {
   };
   let loops: Promise<void>[] | undefined;
   let stopping: Promise<void> | undefined;
+  const idle = createIdleWait(shutdown.signal);
+  let unlisten: Promise<(() => Promise<void>) | undefined> = Promise.resolve(undefined);
 
   async function loop(): Promise<void> {
     while (!shutdown.signal.aborted) {
@@ -117,14 +130,14 @@ export function createWorker(options: WorkerOptions): Worker {
         if (task === undefined) {
           // Idle: remove the shard inputs of a job that ended, then wait.
           if ((await sweepShardInputs(options.database, options.storage)) !== undefined) continue;
-          await sleep(pollIntervalMs, shutdown.signal);
+          await idle.sleep(pollIntervalMs);
           continue;
         }
         await runTask(context, task);
       } catch (error) {
         if (shutdown.signal.aborted) return;
         logger.error({ err: error }, 'worker loop failed; retrying');
-        await sleep(pollIntervalMs, shutdown.signal);
+        await idle.sleep(pollIntervalMs);
       }
     }
   }
@@ -133,6 +146,7 @@ export function createWorker(options: WorkerOptions): Worker {
     stopping ??= (async () => {
       shutdown.abort();
       await Promise.all(loops ?? []);
+      await (await unlisten)?.();
       logger.info('worker stopped');
     })();
     return stopping;
@@ -142,6 +156,16 @@ export function createWorker(options: WorkerOptions): Worker {
     workerId,
     start() {
       if (loops !== undefined || shutdown.signal.aborted) return;
+      unlisten = options.database
+        .listen(
+          taskChannel,
+          () => idle.wakeAll(),
+          (error) => logger.warn({ err: error }, 'task notifications stopped; polling only'),
+        )
+        .catch((error: unknown) => {
+          logger.warn({ err: error }, 'could not listen for task notifications; polling only');
+          return undefined;
+        });
       const maxTasks = options.maxTasks ?? 2;
       loops = Array.from({ length: maxTasks }, () => loop());
       logger.info({ maxTasks }, 'worker started');

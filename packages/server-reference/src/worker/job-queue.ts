@@ -21,12 +21,15 @@ export interface ClaimedTask {
   attempts: number;
 }
 
+/** The channel `enqueueTasks` notifies (at commit) so idle workers claim at once instead of at their next poll. */
+export const taskChannel = 'llmbatch_job_tasks';
+
 /** Shards of one job that run at once when the job does not say. */
 export const defaultMaxParallelShards = 4;
 
 /**
  * Puts tasks on the queue (again), ready for any worker: the plan task of a new job by default,
- * or the given shards.
+ * or the given shards. Notifies {@link taskChannel}, so idle workers wake at once.
  *
  * @example
  * ```ts
@@ -49,6 +52,8 @@ export async function enqueueTasks(
        SET state = 'ready', locked_by = NULL, lease_expires_at = NULL, attempts = 0`,
     [jobId, shards.join(',')],
   );
+  // Delivered when the transaction commits (or now, outside one).
+  await queryable.query('SELECT pg_notify($1, $2)', [taskChannel, jobId]);
 }
 
 /**

@@ -80,17 +80,26 @@ async function fail(context: RunTaskContext, job: JobRow, code: string, message:
   context.logger.warn({ jobId: job.id, orgId: job.org_id, code }, message);
 }
 
+/** Makes a cancelling job `cancelled` once it has no task left (call with its row locked). */
+async function finishCancelledIn(
+  transaction: Queryable,
+  context: RunTaskContext,
+  jobId: string,
+): Promise<void> {
+  const { rows } = await transaction.query<{ count: number }>(
+    'SELECT count(*)::int AS count FROM job_tasks WHERE job_id = $1',
+    [jobId],
+  );
+  if (rows[0]?.count === 0)
+    await transitionJob(transaction, jobId, 'cancelled', { finishedAt: context.clock.now() });
+}
+
 /** Removes a stopped task; the last task of a cancelling job makes it `cancelled`. */
 async function finishCancelled(context: RunTaskContext, task: ClaimedTask): Promise<void> {
   await context.database.transaction(async (transaction) => {
     await lockJob(transaction, task.jobId);
     await removeTasks(transaction, task.jobId, task.shard);
-    const { rows } = await transaction.query<{ count: number }>(
-      'SELECT count(*)::int AS count FROM job_tasks WHERE job_id = $1',
-      [task.jobId],
-    );
-    if (rows[0]?.count === 0)
-      await transitionJob(transaction, task.jobId, 'cancelled', { finishedAt: context.clock.now() });
+    await finishCancelledIn(transaction, context, task.jobId);
   });
 }
 
@@ -223,6 +232,11 @@ async function planJob(context: RunTaskContext, task: ClaimedTask, job: JobRow, 
   await database.transaction(async (transaction) => {
     const locked = await lockJob(transaction, job.id);
     await removeTasks(transaction, job.id, planShard);
+    if (locked?.status === 'cancelling') {
+      // Cancelled while the plan ran (after its last heartbeat): no shard was queued, so finish it.
+      await finishCancelledIn(transaction, context, job.id);
+      return;
+    }
     if (locked?.status !== 'running') return;
     await transaction.query('UPDATE jobs SET total_units = $2 WHERE id = $1', [job.id, total]);
     const todo = await shardsWithMissingUnits(transaction, job.id, shards);
@@ -244,24 +258,27 @@ async function planJob(context: RunTaskContext, task: ClaimedTask, job: JobRow, 
 /** Marks a shard done; the last shard of a job completes it. */
 async function completeShard(context: RunTaskContext, task: ClaimedTask, log: Logger): Promise<void> {
   const completed = await context.database.transaction(async (transaction) => {
-    await lockJob(transaction, task.jobId);
+    const job = await lockJob(transaction, task.jobId);
     await transaction.query(
       'UPDATE job_shards SET completed_at = $3 WHERE job_id = $1 AND shard = $2 AND completed_at IS NULL',
       [task.jobId, task.shard, context.clock.now()],
     );
     await removeTasks(transaction, task.jobId, task.shard);
+    if (job?.status === 'cancelling') {
+      // Cancelled while this shard finished: the cancel ends with the job's last task.
+      await finishCancelledIn(transaction, context, task.jobId);
+      return false;
+    }
     const { rows } = await transaction.query<{ open: number; tasks: number }>(
       `SELECT (SELECT count(*)::int FROM job_shards WHERE job_id = $1 AND completed_at IS NULL) AS open,
               (SELECT count(*)::int FROM job_tasks WHERE job_id = $1) AS tasks`,
       [task.jobId],
     );
     if (rows[0]?.open !== 0 || rows[0]?.tasks !== 0) return false;
-    const now = context.clock.now();
-    // A cancel that arrived as the last unit finished: every unit is done, but the user asked to stop.
-    const previous =
-      (await transitionJob(transaction, task.jobId, 'completed', { finishedAt: now })) ??
-      (await transitionJob(transaction, task.jobId, 'cancelled', { finishedAt: now }));
-    return previous !== undefined;
+    return (
+      (await transitionJob(transaction, task.jobId, 'completed', { finishedAt: context.clock.now() })) !==
+      undefined
+    );
   });
   if (completed) log.info('job finished');
 }

@@ -118,10 +118,11 @@ export async function sweepShardInputs(
   storage: StorageDriver,
 ): Promise<string | undefined> {
   return database.transaction(async (transaction) => {
+    // Driven by the partial index on stored shards: cheap however many jobs ended long ago.
     const { rows } = await transaction.query<{ id: string; org_id: string }>(
       `SELECT j.id, j.org_id FROM jobs AS j
-        WHERE j.status = ANY(string_to_array($1, ','))
-          AND EXISTS (SELECT 1 FROM job_shards AS s WHERE s.job_id = j.id AND s.input_stored)
+        WHERE j.id IN (SELECT DISTINCT job_id FROM job_shards WHERE input_stored)
+          AND j.status = ANY(string_to_array($1, ','))
         LIMIT 1 FOR UPDATE OF j SKIP LOCKED`,
       [[...finalStatuses].join(',')],
     );
