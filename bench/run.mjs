@@ -12,6 +12,7 @@ const benchmarks = {
   engine: () => import('./engine.mjs'),
   cli: () => import('./cli.mjs'),
   'adapters-streaming': () => import('./adapters-streaming.mjs'),
+  server: () => import('./server.mjs'),
 };
 
 const argv = process.argv.slice(2);
