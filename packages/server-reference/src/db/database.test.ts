@@ -19,6 +19,25 @@ describe.each(testDatabases())('database interface on %s', (kind) => {
     expect(rows).toEqual([{ value: 7 }]);
   });
 
+  it('runs a statement prepared by name again with new values', async () => {
+    const names = await test.database.transaction(async (transaction) => {
+      const first = await transaction.query<{ n: number }>('SELECT $1::int * 2 AS n', [2], {
+        prepare: 'double',
+      });
+      const second = await transaction.query<{ n: number }>('SELECT $1::int * 2 AS n', [5], {
+        prepare: 'double',
+      });
+      expect([first.rows, second.rows]).toEqual([[{ n: 4 }], [{ n: 10 }]]);
+      if (kind !== 'postgres') return undefined;
+      // On Postgres the connection keeps it prepared (PGlite, in-process, has nothing to save).
+      const { rows } = await transaction.query<{ name: string }>(
+        "SELECT name FROM pg_prepared_statements WHERE name = 'llmbatch_double'",
+      );
+      return rows;
+    });
+    if (kind === 'postgres') expect(names).toEqual([{ name: 'llmbatch_double' }]);
+  });
+
   it('passes values as parameters, never as SQL', async () => {
     const hostile = "'); DROP TABLE users; --";
     const { rows } = await test.database.query<{ value: string }>('SELECT $1::text AS value', [hostile]);

@@ -14,6 +14,23 @@ export interface QueryResult<Row> {
 }
 
 /**
+ * Options of {@link Queryable.query}.
+ *
+ * @example
+ * ```ts
+ * await database.query(insertResultsSql, values, { prepare: 'write-results' });
+ * ```
+ */
+export interface QueryOptions {
+  /**
+   * Prepares the statement once per connection under this name (Postgres; PGlite ignores it), for
+   * hot statements. Only for statements whose result columns never change — not `SELECT *` or
+   * `RETURNING *`, whose prepared plan a later migration adding a column would break.
+   */
+  prepare?: string;
+}
+
+/**
  * Anything that runs parameterised SQL: the database itself or an open transaction.
  *
  * @example
@@ -29,7 +46,11 @@ export interface Queryable {
    * Runs one statement. `text` must be a string literal written in code; every value travels in
    * `values` as a `$n` parameter, never spliced into `text`.
    */
-  query<Row = Record<string, unknown>>(text: string, values?: readonly unknown[]): Promise<QueryResult<Row>>;
+  query<Row = Record<string, unknown>>(
+    text: string,
+    values?: readonly unknown[],
+    options?: QueryOptions,
+  ): Promise<QueryResult<Row>>;
   /** Runs a script of several statements without parameters (migrations only). */
   executeScript(text: string): Promise<void>;
 }

@@ -1,5 +1,5 @@
 import pg from 'pg';
-import type { Database, Queryable, QueryResult } from './database.js';
+import type { Database, Queryable, QueryOptions, QueryResult } from './database.js';
 import { assertStatementText } from './database.js';
 
 /** Options for {@link createPostgresDatabase}. */
@@ -16,9 +16,18 @@ export interface PostgresDatabaseOptions {
 
 function run(client: pg.Pool | pg.PoolClient): Queryable {
   return {
-    async query<Row>(text: string, values: readonly unknown[] = []): Promise<QueryResult<Row>> {
+    async query<Row>(
+      text: string,
+      values: readonly unknown[] = [],
+      options: QueryOptions = {},
+    ): Promise<QueryResult<Row>> {
       assertStatementText(text);
-      const result = await client.query(text, [...values]);
+      // A named statement is parsed and planned once per connection, then only bound and run.
+      const result = await client.query(
+        options.prepare === undefined
+          ? { text, values: [...values] }
+          : { name: `llmbatch_${options.prepare}`, text, values: [...values] },
+      );
       return { rows: result.rows as Row[], rowCount: result.rowCount ?? result.rows.length };
     },
     async executeScript(text: string): Promise<void> {

@@ -121,13 +121,17 @@ export function createResultWriter(queryable: Queryable, options: ResultWriterOp
       const batch = pending.length <= maxBatch ? pending : pending.slice(0, maxBatch);
       pending = pending.length <= maxBatch ? [] : pending.slice(maxBatch);
       try {
-        await queryable.query(writeBatchSql, [
-          options.jobId,
-          options.shard,
-          options.pricingVersion,
-          options.model,
-          JSON.stringify(batch.map((item) => item.row)),
-        ]);
+        await queryable.query(
+          writeBatchSql,
+          [
+            options.jobId,
+            options.shard,
+            options.pricingVersion,
+            options.model,
+            JSON.stringify(batch.map((item) => item.row)),
+          ],
+          { prepare: 'write-results' },
+        );
         for (const item of batch) item.resolve();
       } catch (error) {
         for (const item of batch) item.reject(error);
@@ -169,13 +173,17 @@ export async function recordResult(
   result: UnitResult,
   options: { model: string; pricingVersion: string; shard?: number },
 ): Promise<void> {
-  await queryable.query(writeBatchSql, [
-    jobId,
-    options.shard ?? 0,
-    options.pricingVersion,
-    options.model,
-    JSON.stringify([{ i: result.index, s: result.status, r: toLedger(result) }]),
-  ]);
+  await queryable.query(
+    writeBatchSql,
+    [
+      jobId,
+      options.shard ?? 0,
+      options.pricingVersion,
+      options.model,
+      JSON.stringify([{ i: result.index, s: result.status, r: toLedger(result) }]),
+    ],
+    { prepare: 'write-results' },
+  );
 }
 
 /**

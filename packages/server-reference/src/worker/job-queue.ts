@@ -85,6 +85,7 @@ export async function claimTask(
          ORDER BY t.enqueued_at, t.shard LIMIT 1 FOR UPDATE OF t SKIP LOCKED)
       RETURNING job_id, shard, attempts`,
     [workerId, leaseMs, planShard, defaultMaxParallelShards],
+    { prepare: 'claim-task' },
   );
   const row = rows[0];
   return row === undefined ? undefined : { jobId: row.job_id, shard: row.shard, attempts: row.attempts };
@@ -112,6 +113,7 @@ export async function renewLease(
       WHERE t.job_id = $1 AND t.shard = $2 AND t.locked_by = $3 AND t.state = 'active' AND j.id = t.job_id
       RETURNING j.status`,
     [task.jobId, task.shard, workerId, leaseMs],
+    { prepare: 'renew-lease' },
   );
   return rows[0]?.status;
 }
