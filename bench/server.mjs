@@ -5,7 +5,8 @@
 // API process and 1 or 2 worker processes; beside the engine alone (`bench/lib/engine-worker.mjs`
 // against the same fake provider), in the same run.
 //
-//   node bench/server.mjs [--units 100000] [--latency-units 100000] [--latency 0,50] [--concurrency 64]
+//   node bench/server.mjs [--units 100000] [--latency-units 20000] [--latency 0,50] [--concurrency 64]
+//                         [--latency-concurrency 16]
 //                         [--engine-concurrency 64] [--repeats 1] [--configs embedded,postgres-1,postgres-2] [--poll-ms 1000]
 //                         [--database-url postgres://postgres@127.0.0.1:5432/test] [--no-engine]
 //                         [--server-env NAME=VALUE ...] [--job '{"maxParallelShards":2}'] [--json FILE]
@@ -59,9 +60,10 @@ export const configurations = {
 
 const options = {
   units: { type: 'string', default: '100000' },
-  'latency-units': { type: 'string', default: '100000' },
+  'latency-units': { type: 'string', default: '20000' },
   latency: { type: 'string', default: '0,50' },
   concurrency: { type: 'string', default: '64' },
+  'latency-concurrency': { type: 'string', default: '16' },
   'engine-concurrency': { type: 'string' },
   repeats: { type: 'string', default: '1' },
   configs: { type: 'string', default: Object.keys(configurations).join(',') },
@@ -87,6 +89,7 @@ export async function main(argv = process.argv.slice(2)) {
     latencies: values.latency.split(',').map((value) => nonNegative(value, '--latency')),
     concurrency: positive(values.concurrency, '--concurrency'),
     engineConcurrency: positive(values['engine-concurrency'] ?? values.concurrency, '--engine-concurrency'),
+    latencyConcurrency: positive(values['latency-concurrency'], '--latency-concurrency'),
     repeats: positive(values.repeats, '--repeats'),
     configs: values.configs.split(',').map((name) => {
       if (!(name in configurations)) {
@@ -107,6 +110,7 @@ export async function main(argv = process.argv.slice(2)) {
     ),
   };
   if (settings.concurrency > 256) throw new Error('--concurrency: a job allows at most 256');
+  if (settings.latencyConcurrency > 256) throw new Error('--latency-concurrency: a job allows at most 256');
   guardChildren();
   const startedAt = process.hrtime.bigint();
   const loadAtStart = loadavg();
@@ -132,13 +136,24 @@ export async function main(argv = process.argv.slice(2)) {
       await writeUnitsCsv(csv, units);
       const runs = { engine: [] };
       for (const name of settings.configs) runs[name] = [];
+      // With latency, the job (and the engine alone) runs at --latency-concurrency: low enough that
+      // the latency, not this machine's CPUs, bounds throughput — the regime the scaling target is about.
+      const run =
+        latencyMs === 0
+          ? settings
+          : {
+              ...settings,
+              concurrency: settings.latencyConcurrency,
+              engineConcurrency: settings.latencyConcurrency,
+            };
       for (let repeat = 1; repeat <= settings.repeats; repeat++) {
-        if (settings.engine) runs.engine.push(await measureEngine({ latencyMs, units, settings, repeat }));
+        if (settings.engine)
+          runs.engine.push(await measureEngine({ latencyMs, units, settings: run, repeat }));
         for (const name of settings.configs) {
-          runs[name].push(await measureServer({ name, latencyMs, units, csv, settings, repeat }));
+          runs[name].push(await measureServer({ name, latencyMs, units, csv, settings: run, repeat }));
         }
       }
-      results.push({ latencyMs, units, concurrency: settings.concurrency, runs, summary: summarise(runs) });
+      results.push({ latencyMs, units, concurrency: run.concurrency, runs, summary: summarise(runs) });
     }
   } finally {
     await rm(directory, { recursive: true, force: true });

@@ -53,10 +53,11 @@ export function serverReport({ settings, machine, results, totalSeconds }) {
       (machine.postgres === undefined ? '' : `; ${machine.postgres.split(' on ')[0]} on the same machine`) +
       `. Load average (1 / 5 / 15 min) ${loads(machine.loadAtStart)} at the start, ${loads(machine.loadAtEnd)} at the end.`,
     '',
-    `Job concurrency ${settings.concurrency}` +
+    `Job concurrency ${settings.concurrency} at 0 ms` +
       (settings.engineConcurrency === settings.concurrency
         ? ''
         : ` (the engine alone: concurrency ${settings.engineConcurrency})`) +
+      `, ${settings.latencyConcurrency} with latency (job and engine alone: low enough that the latency, not the CPUs, bounds throughput)` +
       `; ${settings.repeats === 1 ? 'one run' : `medians of ${settings.repeats} runs`} ` +
       `per configuration, each on a fresh database, data folder and fake provider process; status polled every ${settings.pollMs} ms. ` +
       "End to end = upload start → last result line downloaded and checked; processing = the job's `startedAt` → `finishedAt`; " +
