@@ -219,7 +219,7 @@ export async function finishedIndexes(
 export async function* readResults(
   queryable: Queryable,
   jobId: string,
-  pageSize = 500,
+  pageSize = 2000,
 ): AsyncGenerator<ResultLine> {
   let after = -1;
   for (;;) {
