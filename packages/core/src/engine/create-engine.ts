@@ -1,14 +1,14 @@
 import { EventEmitter } from 'eventemitter3';
 import { systemClock } from '../clock.js';
 import { LLMBatchError } from '../errors.js';
+import { createDeadlines } from '../internal/deadline-queue.js';
 import { silentLogger } from '../logger.js';
 import { compileOutputSchema } from '../output/output-schema.js';
 import { AdaptiveConcurrency } from '../policies/adaptive-concurrency.js';
-import { createCircuitBreaker } from '../policies/circuit-breaker.js';
-import { wrap } from '../policies/policy.js';
+import { createBreakerGate } from '../policies/circuit-breaker.js';
 import { createRateLimiter } from '../policies/rate-limiter.js';
-import { createRetryPolicy } from '../policies/retry.js';
-import { createTimeoutPolicy } from '../policies/timeout.js';
+import { createRetrySchedule } from '../policies/retry.js';
+import { parseTimeoutMs } from '../policies/timeout.js';
 import { type Estimate, type EstimateOptions, estimateJob } from '../pricing/estimate.js';
 import { createPriceTable } from '../pricing/price-table.js';
 import { createMessageBuilder } from '../prompt/messages.js';
@@ -100,7 +100,7 @@ export function createEngine(options: EngineOptions = {}): Engine {
     events.emit(name, transition);
     for (const run of activeRuns) run.emit(name, transition);
   };
-  const breaker = createCircuitBreaker({
+  const breaker = createBreakerGate({
     failureThreshold: options.breaker?.failureThreshold ?? 5,
     resetTimeoutMs: options.breaker?.resetTimeoutMs ?? 30_000,
     whenOpen: options.breaker?.whenOpen ?? 'wait',
@@ -117,14 +117,19 @@ export function createEngine(options: EngineOptions = {}): Engine {
       forward(name, transition);
     },
   });
-  const retry = createRetryPolicy({ ...options.retry, clock });
-  const timeout = createTimeoutPolicy({ timeoutMs: options.timeoutMs ?? 60_000, clock });
+  const retry = createRetrySchedule({ ...options.retry, clock });
+  // The engine runs each attempt's deadline itself (callWithDeadline in unit-call.ts).
+  const deadlines = createDeadlines(parseTimeoutMs({ timeoutMs: options.timeoutMs ?? 60_000 }), clock);
   const limiter = createRateLimiter({
     ...(options.requestsPerMinute === undefined ? {} : { requestsPerMinute: options.requestsPerMinute }),
     ...(options.tokensPerMinute === undefined ? {} : { tokensPerMinute: options.tokensPerMinute }),
     clock,
   });
-  const policy = wrap(breaker, retry);
+  // Without limits every call may go at once: no promise to await on the hot path.
+  const limited = options.requestsPerMinute !== undefined || options.tokensPerMinute !== undefined;
+  const admit = limited
+    ? (tokens: number, signal: AbortSignal) => limiter.acquire(tokens, signal)
+    : () => undefined;
   const adaptive =
     options.adaptive === undefined || options.adaptive === false
       ? undefined
@@ -241,9 +246,10 @@ export function createEngine(options: EngineOptions = {}): Engine {
         ordered: runOptions.ordered ?? true,
         checkpoint: runOptions.checkpoint,
         signal: runOptions.signal,
-        policy,
-        admit: (tokens, signal) => limiter.acquire(tokens, signal),
-        timeout,
+        breaker,
+        retry,
+        admit,
+        deadlines,
         prices,
         priceKnown: price !== undefined,
         price,

@@ -1,15 +1,24 @@
 import type { UnitResult } from '../types.js';
 
+/** Marks a slot whose unit ended without a result (skipped, cancelled, held back by the budget). */
+const dropped = Symbol('dropped');
+
+type Slot = UnitResult | typeof dropped | undefined;
+
 /**
  * Finished units on their way to the consumer. In ordered mode a result waits until every unit before
  * it has been delivered (a dropped unit — skipped, cancelled, held back by the budget — counts as
  * delivered but is never yielded). `outstanding` counts units read but not yet handed to the consumer,
  * which the run bounds by its reorder window.
+ *
+ * Results waiting for an earlier unit sit in a ring of slots indexed by unit index (it grows by
+ * doubling to the span of indices outstanding, at most the reorder window), so delivering one is an
+ * array store: no hashing, and no per-entry allocation that would outlive young-generation collections.
  */
 export class ReorderBuffer {
   outstanding = 0;
   readonly #ready: UnitResult[] = [];
-  readonly #waiting = new Map<number, UnitResult | undefined>();
+  #slots: Slot[] = new Array<Slot>(64).fill(undefined);
   #nextIndex = 0;
   #wakeConsumer: (() => void) | undefined;
 
@@ -26,12 +35,15 @@ export class ReorderBuffer {
   /** Unit `index` finished with `result`, or was dropped (`undefined`). */
   deliver(index: number, result: UnitResult | undefined): void {
     if (this.ordered) {
-      this.#waiting.set(index, result);
-      while (this.#waiting.has(this.#nextIndex)) {
-        const next = this.#waiting.get(this.#nextIndex);
-        this.#waiting.delete(this.#nextIndex);
+      while (index - this.#nextIndex >= this.#slots.length) this.#grow();
+      this.#slots[index % this.#slots.length] = result ?? dropped;
+      for (;;) {
+        const position = this.#nextIndex % this.#slots.length;
+        const next = this.#slots[position];
+        if (next === undefined) break;
+        this.#slots[position] = undefined;
         this.#nextIndex++;
-        this.#release(next);
+        this.#release(next === dropped ? undefined : next);
       }
     } else {
       this.#release(result);
@@ -67,5 +79,14 @@ export class ReorderBuffer {
   #release(result: UnitResult | undefined): void {
     if (result === undefined) this.outstanding--;
     else this.#ready.push(result);
+  }
+
+  #grow(): void {
+    const old = this.#slots;
+    const slots = new Array<Slot>(old.length * 2).fill(undefined);
+    for (let index = this.#nextIndex; index < this.#nextIndex + old.length; index++) {
+      slots[index % slots.length] = old[index % old.length];
+    }
+    this.#slots = slots;
   }
 }

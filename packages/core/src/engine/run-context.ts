@@ -1,8 +1,10 @@
 import type { Clock } from '../clock.js';
+import type { Deadlines } from '../internal/deadline-queue.js';
 import type { Logger } from '../logger.js';
 import type { CompiledOutputSchema } from '../output/output-schema.js';
 import type { AdaptiveConcurrency } from '../policies/adaptive-concurrency.js';
-import type { Policy } from '../policies/policy.js';
+import type { BreakerGate } from '../policies/circuit-breaker.js';
+import type { RetrySchedule } from '../policies/retry.js';
 import type { ModelPrice, PriceTable } from '../pricing/price-table.js';
 import type { MessageBuilder } from '../prompt/messages.js';
 import type { Provider, ResponseFormat } from '../providers/provider.js';
@@ -28,12 +30,17 @@ export interface RunContext {
   ordered: boolean;
   checkpoint: CheckpointStore | undefined;
   signal: AbortSignal | undefined;
-  /** Wraps each call: breaker → retry. */
-  policy: Policy;
-  /** Per-attempt admission by the rate limiter (tokens estimate), run inside the retry loop. */
-  admit: (tokens: number, signal: AbortSignal) => Promise<void>;
-  /** Bounds each attempt. */
-  timeout: Policy;
+  /** Admits each call and counts its outcome after retries (shared by the engine's runs). */
+  breaker: BreakerGate;
+  /** Decides whether and when a failed attempt is tried again. */
+  retry: RetrySchedule;
+  /**
+   * Per-attempt admission by the rate limiter (tokens estimate), run inside the retry loop; `undefined`
+   * when the call may go at once (always, without limits), so the hot path skips an await.
+   */
+  admit: (tokens: number, signal: AbortSignal) => Promise<void> | undefined;
+  /** Each attempt's deadline (the engine's `timeoutMs`), shared by the engine's runs. */
+  deadlines: Deadlines;
   prices: PriceTable;
   /** Whether `prices` knows `priceKey`; costs are `null` otherwise. */
   priceKnown: boolean;

@@ -252,10 +252,12 @@ describe('engine.run cancellation', () => {
   });
 
   it('breaking out of the loop aborts in-flight calls', async () => {
+    let started = 0;
     let aborted = 0;
     const provider = createMockProvider({
       respond: (request) =>
         new Promise((resolve, reject) => {
+          started++;
           if (userText(request) === '"text 0"') {
             resolve('{}');
             return;
@@ -273,8 +275,12 @@ describe('engine.run cancellation', () => {
       break;
     }
     const summary = await run.summary;
-    expect(aborted).toBe(2);
-    expect(summary).toMatchObject({ reason: 'aborted', done: 1, cancelled: 2 });
+    // Units 1 and 2 were in flight with unit 0; unit 3 may have taken unit 0's slot before the loop
+    // broke. Every call still running is aborted and counted as cancelled, and nothing more is sent.
+    expect(started).toBeGreaterThanOrEqual(3);
+    expect(started).toBeLessThanOrEqual(4);
+    expect(aborted).toBe(started - 1);
+    expect(summary).toMatchObject({ reason: 'aborted', done: 1, cancelled: aborted });
   });
 });
 

@@ -1,9 +1,10 @@
 import { EventEmitter } from 'eventemitter3';
-import PQueue from 'p-queue';
 import { LLMBatchError, type SerializedError, toLLMBatchError } from '../errors.js';
+import { isPromise } from '../internal/is-promise.js';
 import type { ValidationIssue } from '../output/output-schema.js';
 import type { ConcurrencyChange } from '../policies/adaptive-concurrency.js';
 import type { RunEndReason, RunProgress, RunSummary, Unit, UnitResult } from '../types.js';
+import { CallSlots } from './call-slots.js';
 import type { RunEvents } from './events.js';
 import { ReorderBuffer } from './reorder-buffer.js';
 import type { RunContext } from './run-context.js';
@@ -48,7 +49,7 @@ class RunController extends EventEmitter<RunEvents> implements Run, PipelineHost
   readonly summary: Promise<RunSummary>;
   private resolveSummary!: (summary: RunSummary) => void;
   private readonly controller = new AbortController();
-  private readonly queue: PQueue;
+  private readonly slots: CallSlots;
   private readonly buffer: ReorderBuffer;
   private started = false;
   private finished = false;
@@ -72,9 +73,7 @@ class RunController extends EventEmitter<RunEvents> implements Run, PipelineHost
     });
     this.buffer = new ReorderBuffer(context.ordered, () => this.wakeDispatch?.());
     this.pipeline = new UnitPipeline(context, this);
-    this.queue = new PQueue({ concurrency: context.adaptive?.limit ?? context.concurrency });
-    // A slot is free only once p-queue has counted the task as finished.
-    this.queue.on('next', () => this.wakeDispatch?.());
+    this.slots = new CallSlots(context.adaptive?.limit ?? context.concurrency, () => this.wakeDispatch?.());
     this.startedAt = context.clock.now();
     if (context.signal !== undefined) {
       if (context.signal.aborted) this.abort(context.signal.reason);
@@ -89,13 +88,13 @@ class RunController extends EventEmitter<RunEvents> implements Run, PipelineHost
   progress(): RunProgress {
     return progressOf(this.counters, {
       breaker: this.context.breakerState(),
-      concurrency: this.queue.concurrency,
+      concurrency: this.slots.concurrency,
       elapsedMs: this.context.clock.now() - this.startedAt,
     });
   }
 
   setConcurrency(change: ConcurrencyChange): void {
-    this.queue.concurrency = change.to;
+    this.slots.concurrency = change.to;
     this.emit('concurrency-change', change);
     this.wakeDispatch?.();
   }
@@ -118,25 +117,21 @@ class RunController extends EventEmitter<RunEvents> implements Run, PipelineHost
     return this.summary;
   }
 
-  async *[Symbol.asyncIterator](): AsyncIterator<UnitResult> {
-    if (this.iterated) {
-      throw new LLMBatchError({ code: 'invalid-options', message: 'a run can be iterated only once' });
-    }
+  [Symbol.asyncIterator](): AsyncIterator<UnitResult> {
+    if (this.iterated) return new FailedIterator();
     this.iterated = true;
     this.start();
-    try {
-      while (true) {
-        const result = this.buffer.take();
-        if (result !== undefined) {
-          yield result;
-          continue;
-        }
-        if (this.finished) return;
-        await this.buffer.waitForResult();
-      }
-    } finally {
-      if (!this.finished) this.abort();
-    }
+    return new ResultIterator(this, this.buffer);
+  }
+
+  /** Whether the run has ended (every result is in the buffer or was handed over). */
+  get ended(): boolean {
+    return this.finished;
+  }
+
+  /** The consumer stopped early (`break` out of `for await`): stop the run. */
+  stopEarly(): void {
+    if (!this.finished) this.abort();
   }
 
   onRetry(index: number, key: string, attempt: number, error: SerializedError): void {
@@ -167,8 +162,7 @@ class RunController extends EventEmitter<RunEvents> implements Run, PipelineHost
 
   private hasRoom(): boolean {
     return (
-      this.queue.pending + this.queue.size < this.queue.concurrency &&
-      this.buffer.outstanding < this.context.reorderWindow
+      this.slots.running < this.slots.concurrency && this.buffer.outstanding < this.context.reorderWindow
     );
   }
 
@@ -189,14 +183,16 @@ class RunController extends EventEmitter<RunEvents> implements Run, PipelineHost
           this.wakeDispatch = undefined;
         }
         if (signal.aborted) break;
-        const next = await iterator.next();
+        const step = iterator.next();
+        const next = isPromise(step) ? await step : step;
         if (next.done === true) {
           exhausted = true;
           break;
         }
         const index = this.counters.read++;
         this.buffer.admit();
-        await this.pipeline.dispatch(index, next.value);
+        const dispatched = this.pipeline.dispatch(index, next.value);
+        if (dispatched !== undefined) await dispatched;
       }
     } catch (error) {
       this.fail(error, 'source');
@@ -210,7 +206,7 @@ class RunController extends EventEmitter<RunEvents> implements Run, PipelineHost
       }
     }
     while (true) {
-      await this.queue.onIdle();
+      await this.slots.idle();
       if (this.pipeline.followers === 0) break;
       await new Promise<void>((resolve) => {
         this.wakeIdle = resolve;
@@ -221,7 +217,7 @@ class RunController extends EventEmitter<RunEvents> implements Run, PipelineHost
   }
 
   enqueue(task: () => Promise<void>): void {
-    void this.queue.add(task);
+    this.slots.run(task);
   }
 
   drop(index: number): void {
@@ -236,13 +232,36 @@ class RunController extends EventEmitter<RunEvents> implements Run, PipelineHost
     this.wakeIdle?.();
   }
 
-  async settle(result: UnitResult): Promise<void> {
+  unitStarted(index: number, key: string): void {
+    if (this.listenerCount('unit-start') > 0) this.emit('unit-start', { index, key });
+  }
+
+  settle(result: UnitResult): Promise<void> | undefined {
     countResult(this.counters, result);
-    try {
-      await this.context.checkpoint?.markDone?.(result);
-    } catch (error) {
-      this.fail(error, 'checkpoint');
+    const checkpoint = this.context.checkpoint;
+    if (checkpoint?.markDone !== undefined) {
+      let marked: void | Promise<void>;
+      try {
+        marked = checkpoint.markDone(result);
+      } catch (error) {
+        this.fail(error, 'checkpoint');
+        marked = undefined;
+      }
+      if (isPromise(marked)) {
+        return marked.then(
+          () => this.handOver(result),
+          (error: unknown) => {
+            this.fail(error, 'checkpoint');
+            this.handOver(result);
+          },
+        );
+      }
     }
+    this.handOver(result);
+    return undefined;
+  }
+
+  private handOver(result: UnitResult): void {
     this.emit('unit-end', result);
     this.buffer.deliver(result.index, result);
   }
@@ -294,5 +313,38 @@ class RunController extends EventEmitter<RunEvents> implements Run, PipelineHost
     this.emit('run-end', summary);
     this.resolveSummary(summary);
     this.buffer.wake();
+  }
+}
+
+/**
+ * The consumer's iterator. Written out rather than as an async generator: a generator costs a few
+ * promises and a resumption per result, and this runs once per unit. A result that is ready is handed
+ * over in an already settled promise.
+ */
+class ResultIterator implements AsyncIterator<UnitResult> {
+  constructor(
+    private readonly run: RunController,
+    private readonly buffer: ReorderBuffer,
+  ) {}
+
+  next(): Promise<IteratorResult<UnitResult>> {
+    const result = this.buffer.take();
+    if (result !== undefined) return Promise.resolve({ value: result, done: false });
+    if (this.run.ended) return Promise.resolve({ value: undefined, done: true });
+    return this.buffer.waitForResult().then(() => this.next());
+  }
+
+  return(): Promise<IteratorResult<UnitResult>> {
+    this.run.stopEarly();
+    return Promise.resolve({ value: undefined, done: true });
+  }
+}
+
+/** The iterator of a run iterated a second time: its first step rejects. */
+class FailedIterator implements AsyncIterator<UnitResult> {
+  next(): Promise<IteratorResult<UnitResult>> {
+    return Promise.reject(
+      new LLMBatchError({ code: 'invalid-options', message: 'a run can be iterated only once' }),
+    );
   }
 }

@@ -3,7 +3,6 @@ import { isPromise } from '../internal/is-promise.js';
 import type { Unit, UnitResult } from '../types.js';
 import { worstCaseCost } from './budget.js';
 import { cacheKey, requestKey } from './dedup.js';
-import type { RunEvents } from './events.js';
 import type { CachedResult } from './result-cache.js';
 import type { RunContext } from './run-context.js';
 import { countReuse, type RunCounters } from './run-counters.js';
@@ -22,12 +21,15 @@ export interface PipelineHost extends CallHost {
   readonly counters: RunCounters;
   /** Queues a unit's calls under the run's concurrency. */
   enqueue(task: () => Promise<void>): void;
-  /** Counts a finished unit, tells the checkpoint, emits `unit-end` and hands it to the consumer. */
-  settle(result: UnitResult): Promise<void>;
+  /**
+   * Counts a finished unit, tells the checkpoint, emits `unit-end` and hands it to the consumer; a
+   * promise only while an asynchronous checkpoint store is being told.
+   */
+  settle(result: UnitResult): Promise<void> | undefined;
   /** A unit that ends without a result (skipped, cancelled, held back by the budget). */
   drop(index: number): void;
-  /** Emits a run event. */
-  emit<Name extends 'unit-start'>(name: Name, ...args: Parameters<RunEvents[Name]>): void;
+  /** A unit's calls are about to start (the `unit-start` event, when anyone listens). */
+  unitStarted(index: number, key: string): void;
   /** The budget cannot fit the next unit: dispatch stops. */
   onBudgetExhausted(): void;
   /** No unit waits for an identical request any more. */
@@ -50,36 +52,45 @@ export class UnitPipeline {
     private readonly host: PipelineHost,
   ) {}
 
-  /** Takes one unit read from the source as far as the queue (or straight to its result). */
-  async dispatch(index: number, unit: Unit): Promise<void> {
-    const { context } = this;
+  /**
+   * Takes one unit read from the source as far as the queue (or straight to its result). Returns a
+   * promise only when it has to wait (an asynchronous checkpoint or budget), so the reading loop awaits
+   * nothing per unit otherwise.
+   */
+  dispatch(index: number, unit: Unit): void | Promise<void> {
     let key: string;
     try {
-      key = unitKey(unit, index, context.job.keyField);
+      key = unitKey(unit, index, this.context.job.keyField);
     } catch (error) {
-      await this.host.settle(
+      return this.host.settle(
         failedResult(index, String(index), toLLMBatchError(error, 'invalid-unit'), [], 0),
       );
-      return;
     }
-    const checkpoint = context.checkpoint;
-    if (checkpoint !== undefined) {
-      let done: boolean;
-      try {
-        done = await checkpoint.isDone(key, index);
-      } catch (error) {
-        throw new LLMBatchError({
-          code: 'checkpoint',
-          message: `checkpoint lookup failed for unit ${key}`,
-          cause: error,
-        });
-      }
-      if (done) {
-        this.host.counters.skipped++;
-        this.host.drop(index);
-        return;
-      }
+    const checkpoint = this.context.checkpoint;
+    if (checkpoint === undefined) return this.prepare(index, unit, key);
+    let done: boolean | Promise<boolean>;
+    try {
+      done = checkpoint.isDone(key, index);
+    } catch (error) {
+      throw lookupFailed(key, error);
     }
+    if (!isPromise(done)) return done ? this.skip(index) : this.prepare(index, unit, key);
+    return done.then(
+      (isDone) => (isDone ? this.skip(index) : this.prepare(index, unit, key)),
+      (error: unknown) => {
+        throw lookupFailed(key, error);
+      },
+    );
+  }
+
+  private skip(index: number): void {
+    this.host.counters.skipped++;
+    this.host.drop(index);
+  }
+
+  /** Renders the unit's request and sends it on. */
+  private prepare(index: number, unit: Unit, key: string): void | Promise<void> {
+    const { context } = this;
     let request: PreparedRequest;
     try {
       request = buildRequest(
@@ -89,13 +100,11 @@ export class UnitPipeline {
         context.responseFormat,
       );
     } catch (error) {
-      await this.host.settle(failedResult(index, key, toLLMBatchError(error, 'template'), [], 0));
-      return;
+      return this.host.settle(failedResult(index, key, toLLMBatchError(error, 'template'), [], 0));
     }
     const dedupKey =
       context.dedup === undefined && context.cache === undefined ? undefined : requestKey(request.messages);
-    const sent = this.send(index, key, request, dedupKey);
-    if (isPromise(sent)) await sent;
+    return this.send(index, key, request, dedupKey);
   }
 
   /** Reuses, follows or queues one unit's request; reserves its worst-case cost first. */
@@ -200,23 +209,38 @@ export class UnitPipeline {
     dedupKey: string | undefined,
     reserved: number,
   ): Promise<void> {
-    const { context } = this;
+    const { context, host } = this;
     const startedAt = context.clock.now();
     let outcome: CachedResult | undefined;
     try {
-      this.host.emit('unit-start', { index, key });
+      host.unitStarted(index, key);
       if (context.cache !== undefined && dedupKey !== undefined) {
         const hit = await this.cacheGet(dedupKey);
         if (hit !== undefined) {
           context.budget?.settle(reserved, 0);
-          this.host.counters.inFlight--;
+          host.counters.inFlight--;
           outcome = hit;
           await this.settleReused(index, key, hit, 'cache', startedAt);
           return;
         }
       }
-      const result = await this.call(index, key, request, reserved, startedAt);
-      if (result === undefined) return;
+      const attempts: UnitResult['attempts'] = [];
+      let result: UnitResult;
+      try {
+        const { response, read } = await callUnit(context, host, index, key, request, attempts, reserved);
+        result = answeredResult(index, key, response.text, read, attempts, context.clock.now() - startedAt);
+      } catch (error) {
+        const failure = toLLMBatchError(error, 'connection');
+        if (host.signal.aborted && (failure.code === 'aborted' || failure.code === 'timeout')) {
+          // Cancelled under the run: not a result, so a rerun with a checkpoint sends it again.
+          host.counters.inFlight--;
+          host.counters.cancelled++;
+          host.drop(index);
+          return;
+        }
+        result = failedResult(index, key, failure, attempts, context.clock.now() - startedAt);
+      }
+      host.counters.inFlight--;
       if (
         dedupKey !== undefined &&
         result.status === 'ok' &&
@@ -227,52 +251,11 @@ export class UnitPipeline {
         outcome = { value, raw, warnings, usage, cost };
         if (context.cache !== undefined) await this.cacheSet(dedupKey, outcome);
       }
-      await this.host.settle(result);
+      const settled = host.settle(result);
+      if (settled !== undefined) await settled;
     } finally {
       if (dedupKey !== undefined) context.dedup?.finish(dedupKey, outcome);
     }
-  }
-
-  /** Runs the unit's calls; `undefined` when the run was aborted under it. */
-  private async call(
-    index: number,
-    key: string,
-    request: PreparedRequest,
-    reserved: number,
-    startedAt: number,
-  ): Promise<UnitResult | undefined> {
-    const attempts: UnitResult['attempts'] = [];
-    let result: UnitResult;
-    try {
-      const { response, read } = await callUnit(
-        this.context,
-        this.host,
-        index,
-        key,
-        request,
-        attempts,
-        reserved,
-      );
-      result = answeredResult(
-        index,
-        key,
-        response.text,
-        read,
-        attempts,
-        this.context.clock.now() - startedAt,
-      );
-    } catch (error) {
-      const failure = toLLMBatchError(error, 'connection');
-      if (this.host.signal.aborted && (failure.code === 'aborted' || failure.code === 'timeout')) {
-        this.host.counters.inFlight--;
-        this.host.counters.cancelled++;
-        this.host.drop(index);
-        return undefined;
-      }
-      result = failedResult(index, key, failure, attempts, this.context.clock.now() - startedAt);
-    }
-    this.host.counters.inFlight--;
-    return result;
   }
 
   private async cacheGet(dedupKey: string): Promise<CachedResult | undefined> {
@@ -300,6 +283,15 @@ export class UnitPipeline {
     startedAt: number,
   ): Promise<void> {
     countReuse(this.host.counters, source, reused.cost);
-    return this.host.settle(reusedResult(index, key, reused, this.context.clock.now() - startedAt));
+    const settled = this.host.settle(reusedResult(index, key, reused, this.context.clock.now() - startedAt));
+    return settled ?? Promise.resolve();
   }
+}
+
+function lookupFailed(key: string, error: unknown): LLMBatchError {
+  return new LLMBatchError({
+    code: 'checkpoint',
+    message: `checkpoint lookup failed for unit ${key}`,
+    cause: error,
+  });
 }

@@ -90,18 +90,29 @@ const optionsSchema = z.object({
 
 type Outcome = 'answered' | 'unavailable' | 'aborted';
 
-/** Which open period a call was admitted in, and whether it is the half-open probe. */
-interface Admission {
-  readonly generation: number;
-  readonly isProbe: boolean;
-}
-
 function classify(error: unknown, signal: AbortSignal): Outcome {
   if (signal.aborted || isAbortedError(error)) return 'aborted';
   return LLMBatchError.isInstance(error) && error.isAvailabilityFailure ? 'unavailable' : 'answered';
 }
 
-class Breaker implements CircuitBreaker {
+/**
+ * The breaker's rules without its `execute` wrapper, for the engine's call loop: `enter` admits a call
+ * (at once while closed, otherwise waiting for the probe or failing fast), `leave` records how an
+ * admitted call ended.
+ */
+export interface BreakerGate {
+  enter(signal: AbortSignal): Admission | Promise<Admission>;
+  /** `error` is `undefined` for a call that answered. */
+  leave(admission: Admission, error: unknown, signal: AbortSignal): void;
+}
+
+/** Which open period a call was admitted in, and whether it is the half-open probe. */
+export interface Admission {
+  readonly generation: number;
+  readonly isProbe: boolean;
+}
+
+class Breaker implements CircuitBreaker, BreakerGate {
   #state: BreakerState = 'closed';
   #consecutiveFailures = 0;
   #openedAt: number | null = null;
@@ -109,6 +120,8 @@ class Breaker implements CircuitBreaker {
   // generation are ignored, so calls in flight when it opened cannot re-open it or extend the open period.
   #generation = 0;
   #probeInFlight = false;
+  // The admission of every call while closed in the current generation: shared, so admitting allocates nothing.
+  #closedAdmission: Admission = { generation: 0, isProbe: false };
   #cancelWake: CancelTimer | undefined;
   readonly #waiters = new WaitQueue<undefined, Admission>(() => {
     if (this.#waiters.size === 0) this.#stopWake();
@@ -146,18 +159,38 @@ class Breaker implements CircuitBreaker {
 
   execute<T>(fn: (context: PolicyContext) => Promise<T>, context: PolicyContext): Promise<T> {
     // Fast path: a closed breaker only watches outcomes.
-    if (this.#state === 'closed') return this.#run(fn, context, this.#generation, false);
+    if (this.#state === 'closed') return this.#run(fn, context, this.#closed());
     return this.#admitThenRun(fn, context);
+  }
+
+  enter(signal: AbortSignal): Admission | Promise<Admission> {
+    if (this.#state === 'closed') return this.#closed();
+    return this.#admit(signal);
+  }
+
+  leave(admission: Admission, error: unknown, signal: AbortSignal): void {
+    this.#record(
+      error === undefined ? 'answered' : classify(error, signal),
+      admission.generation,
+      admission.isProbe,
+    );
+  }
+
+  #closed(): Admission {
+    if (this.#closedAdmission.generation !== this.#generation) {
+      this.#closedAdmission = { generation: this.#generation, isProbe: false };
+    }
+    return this.#closedAdmission;
   }
 
   async #admitThenRun<T>(fn: (context: PolicyContext) => Promise<T>, context: PolicyContext): Promise<T> {
     const admission = await this.#admit(context.signal);
-    return this.#run(fn, context, admission.generation, admission.isProbe);
+    return this.#run(fn, context, admission);
   }
 
   #admit(signal: AbortSignal): Admission | Promise<Admission> {
     this.#halfOpenIfDue();
-    if (this.#state === 'closed') return { generation: this.#generation, isProbe: false };
+    if (this.#state === 'closed') return this.#closed();
     if (this.#state === 'half-open' && !this.#probeInFlight) {
       this.#probeInFlight = true;
       return { generation: this.#generation, isProbe: true };
@@ -172,17 +205,16 @@ class Breaker implements CircuitBreaker {
   async #run<T>(
     fn: (context: PolicyContext) => Promise<T>,
     context: PolicyContext,
-    generation: number,
-    isProbe: boolean,
+    admission: Admission,
   ): Promise<T> {
     let value: T;
     try {
       value = await fn(context);
     } catch (error) {
-      this.#record(classify(error, context.signal), generation, isProbe);
+      this.#record(classify(error, context.signal), admission.generation, admission.isProbe);
       throw error;
     }
-    this.#record('answered', generation, isProbe);
+    this.#record('answered', admission.generation, admission.isProbe);
     return value;
   }
 
@@ -305,5 +337,10 @@ class Breaker implements CircuitBreaker {
  * ```
  */
 export function createCircuitBreaker(options: CircuitBreakerOptions = {}): CircuitBreaker {
+  return new Breaker(options);
+}
+
+/** A circuit breaker that the engine's call loop can also drive through {@link BreakerGate}. */
+export function createBreakerGate(options: CircuitBreakerOptions = {}): CircuitBreaker & BreakerGate {
   return new Breaker(options);
 }

@@ -79,6 +79,38 @@ const optionsSchema = z.object({
  * ```
  */
 export function createRetryPolicy(options: RetryPolicyOptions = {}): Policy {
+  const schedule = createRetrySchedule(options);
+  return {
+    async execute<T>(fn: (context: PolicyContext) => Promise<T>, context: PolicyContext): Promise<T> {
+      const signal = context.signal;
+      const errors: LLMBatchError[] = [];
+      for (let attempt = 1; ; attempt++) {
+        if (signal.aborted) throw abortedError(signal);
+        try {
+          return await fn({ signal, attempt });
+        } catch (error) {
+          await schedule.afterFailure(error, attempt, errors, signal);
+        }
+      }
+    },
+  };
+}
+
+/**
+ * The retry policy's rules without its loop, so the engine can run them inside its own call loop (one
+ * async frame per unit instead of one per policy).
+ */
+export interface RetrySchedule {
+  /**
+   * Decides what follows a failed attempt: throws the error to give up (not retryable, cancelled, or
+   * `retries-exhausted` after the last allowed attempt, `errors` then holding every attempt's error), or
+   * resolves after the backoff when attempt `attempt + 1` should run.
+   */
+  afterFailure(error: unknown, attempt: number, errors: LLMBatchError[], signal: AbortSignal): Promise<void>;
+}
+
+/** Validates retry options and returns their rules; see {@link createRetryPolicy}. */
+export function createRetrySchedule(options: RetryPolicyOptions = {}): RetrySchedule {
   const parsed = parsePolicyOptions('createRetryPolicy', optionsSchema, options);
   const { maxRetries, baseDelayMs, maxDelayMs, maxRetryAfterMs } = parsed;
   const random = options.random ?? Math.random;
@@ -94,24 +126,15 @@ export function createRetryPolicy(options: RetryPolicyOptions = {}): Policy {
   };
 
   return {
-    async execute<T>(fn: (context: PolicyContext) => Promise<T>, context: PolicyContext): Promise<T> {
-      const signal = context.signal;
-      const errors: LLMBatchError[] = [];
-      for (let attempt = 1; ; attempt++) {
-        if (signal.aborted) throw abortedError(signal);
-        try {
-          return await fn({ signal, attempt });
-        } catch (error) {
-          if (!LLMBatchError.isInstance(error) || !error.isRetryable) throw error;
-          // A retryable failure caused by our own cancellation is not worth another try.
-          if (signal.aborted) throw abortedError(signal);
-          errors.push(error);
-          if (attempt > maxRetries) throw retriesExhausted(errors, error);
-          const delayMs = delayBefore(error, attempt);
-          onRetry?.({ attempt, delayMs, error });
-          if (delayMs > 0) await sleepUnlessAborted(clock, delayMs, signal);
-        }
-      }
+    async afterFailure(error, attempt, errors, signal) {
+      if (!LLMBatchError.isInstance(error) || !error.isRetryable) throw error;
+      // A retryable failure caused by our own cancellation is not worth another try.
+      if (signal.aborted) throw abortedError(signal);
+      errors.push(error);
+      if (attempt > maxRetries) throw retriesExhausted(errors, error);
+      const delayMs = delayBefore(error, attempt);
+      onRetry?.({ attempt, delayMs, error });
+      if (delayMs > 0) await sleepUnlessAborted(clock, delayMs, signal);
     },
   };
 }

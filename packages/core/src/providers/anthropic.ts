@@ -88,10 +88,12 @@ export function createAnthropicProvider(options: AnthropicProviderOptions): Prov
   };
   if (options.apiKey !== '') headers['x-api-key'] = options.apiKey;
   const sender = createHttpSender({
+    url,
     ...(options.dispatcher === undefined ? {} : { dispatcher: options.dispatcher }),
     ...(options.headersTimeoutMs === undefined ? {} : { headersTimeoutMs: options.headersTimeoutMs }),
     ...(options.bodyTimeoutMs === undefined ? {} : { bodyTimeoutMs: options.bodyTimeoutMs }),
     ...(options.connectTimeoutMs === undefined ? {} : { connectTimeoutMs: options.connectTimeoutMs }),
+    ...(options.maxConnections === undefined ? {} : { maxConnections: options.maxConnections }),
     providerName: name,
     secrets: options.apiKey === '' ? [] : [options.apiKey],
     readRateLimit: (responseHeaders) => readAnthropicRateLimitHeaders(responseHeaders),
@@ -101,16 +103,19 @@ export function createAnthropicProvider(options: AnthropicProviderOptions): Prov
     name,
     async complete(request: ProviderRequest): Promise<ProviderResponse> {
       const { body, toolName } = buildBody(request, defaultMaxTokens);
-      const response = await sender.send({
-        url,
-        headers: request.headers === undefined ? headers : { ...headers, ...request.headers },
-        body: JSON.stringify(body),
-        signal: request.signal,
-      });
-      const result = readMessage(response.body, name, toolName);
-      const rateLimit = readAnthropicRateLimitHeaders(response.headers);
-      if (rateLimit !== undefined) result.rateLimit = rateLimit;
-      return result;
+      return sender.send(
+        {
+          headers: request.headers === undefined ? headers : { ...headers, ...request.headers },
+          body: JSON.stringify(body),
+          signal: request.signal,
+        },
+        (response) => {
+          const result = readMessage(response.body, name, toolName);
+          const rateLimit = readAnthropicRateLimitHeaders(response.headers);
+          if (rateLimit !== undefined) result.rateLimit = rateLimit;
+          return result;
+        },
+      );
     },
     close: () => sender.close(),
   };

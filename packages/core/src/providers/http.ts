@@ -1,11 +1,16 @@
 import { Agent, type Dispatcher, errors as undiciErrors } from 'undici';
 import { LLMBatchError } from '../errors.js';
+import {
+  hasDeadline,
+  listenForAbort,
+  type SignalListener,
+  stopListening,
+} from '../internal/abort-fan-out.js';
 import { parseRetryAfter } from '../policies/retry.js';
 import type { RateLimitInfo } from './provider.js';
 
-/** What an HTTP provider needs to send one JSON request. */
+/** What an HTTP provider needs to send one JSON request to its endpoint. */
 export interface JsonRequest {
-  url: URL;
   headers: Record<string, string>;
   body: string;
   signal: AbortSignal;
@@ -20,10 +25,14 @@ export interface JsonResponse {
 
 /** Settings of the shared HTTP sender. */
 export interface HttpSenderOptions {
+  /** The endpoint every request is POSTed to. */
+  url: URL;
   dispatcher?: Dispatcher;
   headersTimeoutMs?: number;
   bodyTimeoutMs?: number;
   connectTimeoutMs?: number;
+  /** Connections per origin of the sender's own Agent. @default unlimited */
+  maxConnections?: number;
   /** Provider name for error messages. */
   providerName: string;
   /** Secrets that must never appear in error messages (the API key). */
@@ -34,7 +43,11 @@ export interface HttpSenderOptions {
 
 /** Sends JSON requests over undici and maps every failure to an `LLMBatchError`. */
 export interface HttpSender {
-  send(request: JsonRequest): Promise<JsonResponse>;
+  /**
+   * POSTs `request` and resolves with what `read` makes of a 2xx response (`read` runs in the same
+   * async frame, so a provider needs none of its own per call); any other status rejects.
+   */
+  send<T>(request: JsonRequest, read: (response: JsonResponse) => T): Promise<T>;
   close(): Promise<void>;
 }
 
@@ -58,58 +71,172 @@ export function createHttpSender(options: HttpSenderOptions): HttpSender {
     new Agent({
       keepAliveTimeout: 30_000,
       connect: { timeout: options.connectTimeoutMs ?? 10_000 },
+      ...(options.maxConnections === undefined ? {} : { connections: options.maxConnections }),
     });
   const headersTimeout = options.headersTimeoutMs ?? 60_000;
   const bodyTimeout = options.bodyTimeoutMs ?? 60_000;
+  // Under a deadline of its own (the engine's per-attempt timeout, or the timeout policy), a request
+  // needs no default header and body timeouts: they would only cut an attempt the caller allowed to
+  // take longer (a completion sends its headers when it is done), and cost undici a timer per request.
+  // Timeouts the caller set explicitly always apply.
+  const boundedHeadersTimeout = options.headersTimeoutMs ?? 0;
+  const boundedBodyTimeout = options.bodyTimeoutMs ?? 0;
   const redact = createRedactor(options.secrets);
+  // Computed once: URL's getters build new strings on every read.
+  const origin = options.url.origin;
+  const path = options.url.pathname + options.url.search;
+
+  const context: ExchangeContext = {
+    providerName: options.providerName,
+    redact,
+    readRateLimit: options.readRateLimit,
+  };
 
   return {
-    async send(request: JsonRequest): Promise<JsonResponse> {
-      let response: Dispatcher.ResponseData;
-      try {
-        response = await dispatcher.request({
-          origin: request.url.origin,
-          path: request.url.pathname + request.url.search,
-          method: 'POST',
-          headers: request.headers,
-          body: request.body,
-          signal: request.signal,
-          headersTimeout,
-          bodyTimeout,
-        });
-      } catch (error) {
-        throw mapTransportError(error, options.providerName, request.signal, redact);
-      }
-      let text: string;
-      try {
-        text = await response.body.text();
-      } catch (error) {
-        throw mapTransportError(error, options.providerName, request.signal, redact);
-      }
-      const status = response.statusCode;
-      let body: unknown;
-      try {
-        body = text === '' ? undefined : JSON.parse(text);
-      } catch {
-        if (status >= 200 && status < 300) {
-          throw new LLMBatchError({
-            code: 'invalid-response',
-            message: `${options.providerName} returned HTTP ${status} with a body that is not JSON`,
-            status,
-            isRetryable: true,
-            details: { bodyStart: redact(text.slice(0, 200)) },
-          });
+    send<T>(request: JsonRequest, read: (response: JsonResponse) => T): Promise<T> {
+      const { signal } = request;
+      if (signal.aborted)
+        return Promise.reject(mapTransportError(undefined, context.providerName, signal, redact));
+      const bounded = hasDeadline(signal);
+      return new Promise<T>((resolve, reject) => {
+        const exchange = new JsonExchange(context, signal, read, resolve, reject);
+        try {
+          dispatcher.dispatch(
+            {
+              origin,
+              path,
+              method: 'POST',
+              headers: request.headers,
+              body: request.body,
+              headersTimeout: bounded ? boundedHeadersTimeout : headersTimeout,
+              bodyTimeout: bounded ? boundedBodyTimeout : bodyTimeout,
+            },
+            exchange,
+          );
+        } catch (error) {
+          exchange.onResponseError(undefined, error);
         }
-        body = text;
-      }
-      if (status >= 200 && status < 300) return { status, headers: response.headers, body };
-      const rateLimit = options.readRateLimit?.(response.headers);
-      throw mapStatusError(status, response.headers, body, options.providerName, redact, rateLimit);
+      });
     },
     async close(): Promise<void> {
       if (owned) await dispatcher.close();
     },
   };
+}
+
+interface ExchangeContext {
+  providerName: string;
+  redact: (text: string) => string;
+  readRateLimit: HttpSenderOptions['readRateLimit'];
+}
+
+/**
+ * One request and its response, as an undici dispatch handler: the body is collected as buffers and
+ * decoded once at the end. This is what `dispatcher.request()` does through a readable stream, a body
+ * mixin and several promises per response; a plain handler does the same work with a fraction of the
+ * objects, which matters at thousands of requests a second. It is also the abort listener of the
+ * caller's signal (`handleEvent`), so cancelling costs no closure.
+ */
+class JsonExchange<T> implements Dispatcher.DispatchHandler, SignalListener {
+  #controller: Dispatcher.DispatchController | undefined;
+  #status = 0;
+  #headers: Record<string, string | string[] | undefined> = {};
+  #chunks: Buffer[] = [];
+  #settled = false;
+
+  constructor(
+    private readonly context: ExchangeContext,
+    private readonly signal: AbortSignal,
+    private readonly read: (response: JsonResponse) => T,
+    private readonly resolve: (value: T) => void,
+    private readonly reject: (error: unknown) => void,
+  ) {
+    listenForAbort(signal, this);
+  }
+
+  /** The caller's signal aborted: abort the request (or, before it started, as soon as it starts). */
+  handleAbort(): void {
+    this.#controller?.abort(this.signal.reason);
+  }
+
+  /** The same, as an EventTarget listener (signals that are not the engine's own). */
+  handleEvent(): void {
+    this.handleAbort();
+  }
+
+  onRequestStart(controller: Dispatcher.DispatchController): void {
+    this.#controller = controller;
+    if (this.signal.aborted) controller.abort(this.signal.reason);
+  }
+
+  onResponseStart(
+    _controller: Dispatcher.DispatchController,
+    statusCode: number,
+    headers: Record<string, string | string[] | undefined>,
+  ): void {
+    this.#status = statusCode;
+    this.#headers = headers;
+  }
+
+  onResponseData(_controller: Dispatcher.DispatchController, chunk: Buffer): void {
+    this.#chunks.push(chunk);
+  }
+
+  onResponseEnd(): void {
+    if (!this.#finish()) return;
+    try {
+      this.resolve(this.#interpret());
+    } catch (error) {
+      this.reject(error);
+    }
+  }
+
+  onResponseError(_controller: Dispatcher.DispatchController | undefined, error: unknown): void {
+    if (!this.#finish()) return;
+    this.reject(mapTransportError(error, this.context.providerName, this.signal, this.context.redact));
+  }
+
+  #finish(): boolean {
+    if (this.#settled) return false;
+    this.#settled = true;
+    stopListening(this.signal, this);
+    return true;
+  }
+
+  /** Reads the collected body: `read`'s value for 2xx, an LLMBatchError to throw otherwise. */
+  #interpret(): T {
+    const { providerName, redact } = this.context;
+    const status = this.#status;
+    const headers = this.#headers;
+    const text = decodeUtf8(this.#chunks);
+    this.#chunks = [];
+    let body: unknown;
+    try {
+      body = text === '' ? undefined : JSON.parse(text);
+    } catch {
+      if (status >= 200 && status < 300) {
+        throw new LLMBatchError({
+          code: 'invalid-response',
+          message: `${providerName} returned HTTP ${status} with a body that is not JSON`,
+          status,
+          isRetryable: true,
+          details: { bodyStart: redact(text.slice(0, 200)) },
+        });
+      }
+      body = text;
+    }
+    if (status >= 200 && status < 300) return this.read({ status, headers, body });
+    const rateLimit = this.context.readRateLimit?.(headers);
+    throw mapStatusError(status, headers, body, providerName, redact, rateLimit);
+  }
+}
+
+/** The body as text, without a UTF-8 byte order mark (as undici's `body.text()` reads it). */
+function decodeUtf8(chunks: readonly Buffer[]): string {
+  if (chunks.length === 0) return '';
+  const bytes = chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks);
+  const start = bytes.length >= 3 && bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf ? 3 : 0;
+  return bytes.toString('utf8', start);
 }
 
 function createRedactor(secrets: readonly string[]): (text: string) => string {

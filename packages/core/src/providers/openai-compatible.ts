@@ -1,6 +1,6 @@
 import { LLMBatchError } from '../errors.js';
 import type { Usage } from '../types.js';
-import { createHttpSender } from './http.js';
+import { createHttpSender, type JsonResponse } from './http.js';
 import type {
   HttpProviderOptions,
   Provider,
@@ -64,15 +64,18 @@ export function createOpenAICompatibleProvider(options: OpenAICompatibleProvider
     headers[header] = header === 'authorization' ? `Bearer ${options.apiKey}` : options.apiKey;
   }
   const sender = createHttpSender({
+    url,
     ...pickTransport(options),
     providerName: name,
     secrets: options.apiKey === undefined ? [] : [options.apiKey],
     readRateLimit: readRateLimitHeaders,
   });
 
+  const read = (response: JsonResponse) => readCompletion(response.body, response.headers, name);
+
   return {
     name,
-    async complete(request: ProviderRequest): Promise<ProviderResponse> {
+    complete(request: ProviderRequest): Promise<ProviderResponse> {
       const body: Record<string, unknown> = { model: request.model, messages: request.messages };
       if (request.temperature !== undefined) body.temperature = request.temperature;
       if (request.maxTokens !== undefined) {
@@ -94,13 +97,21 @@ export function createOpenAICompatibleProvider(options: OpenAICompatibleProvider
               }
             : { type: 'json_object' };
       }
-      const response = await sender.send({
-        url,
-        headers: request.headers === undefined ? headers : { ...headers, ...request.headers },
-        body: JSON.stringify(body),
-        signal: request.signal,
-      });
-      return readCompletion(response.body, response.headers, name);
+      let text: string;
+      try {
+        text = JSON.stringify(body);
+      } catch (error) {
+        return Promise.reject(error);
+      }
+      // Not an async function: the sender's frame is the only one a call in flight keeps.
+      return sender.send(
+        {
+          headers: request.headers === undefined ? headers : { ...headers, ...request.headers },
+          body: text,
+          signal: request.signal,
+        },
+        read,
+      );
     },
     close: () => sender.close(),
   };
@@ -112,11 +123,13 @@ function pickTransport(options: HttpProviderOptions) {
     headersTimeoutMs?: number;
     bodyTimeoutMs?: number;
     connectTimeoutMs?: number;
+    maxConnections?: number;
   } = {};
   if (options.dispatcher !== undefined) out.dispatcher = options.dispatcher;
   if (options.headersTimeoutMs !== undefined) out.headersTimeoutMs = options.headersTimeoutMs;
   if (options.bodyTimeoutMs !== undefined) out.bodyTimeoutMs = options.bodyTimeoutMs;
   if (options.connectTimeoutMs !== undefined) out.connectTimeoutMs = options.connectTimeoutMs;
+  if (options.maxConnections !== undefined) out.maxConnections = options.maxConnections;
   return out;
 }
 

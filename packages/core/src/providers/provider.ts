@@ -96,10 +96,26 @@ export interface HttpProviderOptions {
   dispatcher?: Dispatcher;
   /** Headers added to every request. */
   headers?: Record<string, string>;
-  /** Milliseconds to wait for response headers. @default 60000 */
+  /**
+   * Milliseconds to wait for response headers. A call under a deadline of its own (every call the
+   * engine makes: its `timeoutMs`) has none unless set here.
+   * @default 60000 for calls without a deadline
+   */
   headersTimeoutMs?: number;
-  /** Milliseconds allowed between body chunks. @default 60000 */
+  /**
+   * Milliseconds allowed between body chunks. A call under a deadline of its own (every call the engine
+   * makes) has none unless set here.
+   * @default 60000 for calls without a deadline
+   */
   bodyTimeoutMs?: number;
   /** Milliseconds to establish a connection (only for the provider's own Agent). @default 10000 */
   connectTimeoutMs?: number;
+  /**
+   * Most connections the provider's own Agent opens to its host (ignored with `dispatcher`). Set it to
+   * the engine's concurrency: undici reuses a keep-alive connection only one event-loop turn after its
+   * response ended, so without a limit a busy batch keeps opening new connections (up to about twice
+   * the concurrency), each with its own socket buffers. Requests beyond the limit wait for a free one.
+   * @default unlimited
+   */
+  maxConnections?: number;
 }
