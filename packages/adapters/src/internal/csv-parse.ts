@@ -4,13 +4,17 @@ import { AdapterError } from '../errors.js';
 import { linesSpanned } from './csv-rows.js';
 import { regroup } from './text.js';
 
-/** One parsed CSV row with the 1-based line it starts on, and the quoting error papaparse reported, if any. */
-export interface CsvRow {
-  readonly cells: string[];
-  readonly line: number;
-  /** The last line the row occupies (greater than `line` when a quoted field holds line breaks). */
-  readonly lastLine: number;
-  readonly error: string | undefined;
+/**
+ * The rows parsed from one chunk of text. Row `i` has cells `rows[i]`, starts on 1-based line
+ * `lines[i]` and ends on line `lines[i + 1] - 1` (more than one line when a quoted field holds line
+ * breaks); `errors` has the quoting error papaparse reported for a row, by its position. Plain arrays
+ * rather than an object per row: a million-row file makes a million fewer objects.
+ */
+export interface CsvBatch {
+  readonly rows: readonly string[][];
+  /** `rows.length + 1` entries: where each row starts, then the line after the last row. */
+  readonly lines: readonly number[];
+  readonly errors: ReadonlyMap<number, string> | undefined;
 }
 
 /** Options of {@link parseCsvRows}. */
@@ -23,8 +27,17 @@ export interface CsvParseOptions {
   readonly name: string;
 }
 
-/** Papa parses text in chunks of at least this many characters, so delimiter and newline detection see enough. */
-const minimumChunk = 64 * 1024;
+/** Papa's first chunk has at least this many characters, so delimiter and newline detection see enough. */
+const firstChunk = 64 * 1024;
+
+/**
+ * Later chunks have at least this many, or as many as the record still being read, whichever is more.
+ * Each chunk's rows are parsed at once and live until the consumer has taken them, so the chunk size is
+ * what a young-generation collection finds alive; small chunks keep that (and with it V8's growth of the
+ * young generation, hence the process's memory over a long file) small. papaparse parses a partial
+ * record again with every chunk, so chunks grow with a long record: it takes a few chunks, not thousands.
+ */
+const minimumChunk = 8 * 1024;
 
 /**
  * Guesses the delimiter from the first chunk with papaparse, ignoring empty lines (which the streaming
@@ -56,13 +69,14 @@ export async function* parseCsvRows(
   text: AsyncIterable<string>,
   options: CsvParseOptions,
   onDelimiter: (delimiter: string) => void = () => undefined,
-): AsyncGenerator<CsvRow[]> {
+): AsyncGenerator<CsvBatch> {
   // papaparse calls `chunk` once per chunk it parses, in order, plus once for the end of input. Queueing
   // where each chunk ends tells how much text papaparse holds beyond the last complete row.
   const chunkEnds: number[] = [];
   let fed = 0;
+  let wanted = firstChunk;
   async function* counted(): AsyncGenerator<string> {
-    for await (const chunk of regroup(text, minimumChunk)) {
+    for await (const chunk of regroup(text, () => wanted)) {
       fed += chunk.length;
       chunkEnds.push(fed);
       yield chunk;
@@ -104,6 +118,7 @@ export async function* parseCsvRows(
         parser,
         pending: end - results.meta.cursor,
       });
+      wanted = Math.max(minimumChunk, end - results.meta.cursor);
       batchesPushed += 1;
       // Pausing the parser handle alone lets papaparse keep queueing chunks from the stream; pausing the
       // stream too is what bounds memory while the consumer works through this batch.
@@ -134,15 +149,19 @@ export async function* parseCsvRows(
         continue;
       }
       lastParser = batch.parser;
-      const errors = new Map<number, string>();
+      let errors: Map<number, string> | undefined;
       for (const error of batch.errors) {
-        if (error.type === 'Quotes' && error.row !== undefined) errors.set(error.row, error.message);
+        if (error.type !== 'Quotes' || error.row === undefined) continue;
+        errors ??= new Map();
+        errors.set(error.row, error.message);
       }
-      const rows: CsvRow[] = batch.rows.map((cells, position) => {
-        const start = line;
-        line += linesSpanned(cells);
-        return { cells, line: start, lastLine: line - 1, error: errors.get(position) };
-      });
+      const rows = batch.rows;
+      const lines = new Array<number>(rows.length + 1);
+      for (let position = 0; position < rows.length; position++) {
+        lines[position] = line;
+        line += linesSpanned(rows[position] as string[]);
+      }
+      lines[rows.length] = line;
       if (batch.pending > options.maxRecordLength) {
         throw new AdapterError({
           code: 'record-too-large',
@@ -150,7 +169,7 @@ export async function* parseCsvRows(
           details: { line, maxRecordLength: options.maxRecordLength },
         });
       }
-      if (rows.length > 0) yield rows;
+      if (rows.length > 0) yield { rows, lines, errors };
       const pushed = batchesPushed;
       batch.parser.resume();
       // resume() may parse an already queued chunk at once, whose callback pauses the stream again.

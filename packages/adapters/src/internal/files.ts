@@ -4,7 +4,7 @@ import { AdapterError, toAdapterError } from '../errors.js';
 import type { PathGuard } from '../path-guard.js';
 
 /** Bytes read per `read()` call. */
-export const readChunkBytes = 64 * 1024;
+export const readChunkBytes = 8 * 1024;
 
 // O_NOFOLLOW: a symlink planted after the guard checked the path makes open() fail instead of following it.
 // O_NONBLOCK: a FIFO swapped in after the check cannot block open(); on regular files it has no effect.

@@ -115,14 +115,21 @@ export async function* decodeText(
   if (tail.length > 0) yield tail;
 }
 
-/** Regroups text chunks so each (except the last) has at least `minimum` characters. */
-export async function* regroup(chunks: AsyncIterable<string>, minimum: number): AsyncGenerator<string> {
+/**
+ * Regroups text chunks so each (except the last) has at least `minimum` characters; a function is asked
+ * again for every chunk.
+ */
+export async function* regroup(
+  chunks: AsyncIterable<string>,
+  minimum: number | (() => number),
+): AsyncGenerator<string> {
+  const wanted = typeof minimum === 'number' ? () => minimum : minimum;
   let parts: string[] = [];
   let length = 0;
   for await (const chunk of chunks) {
     parts.push(chunk);
     length += chunk.length;
-    if (length >= minimum) {
+    if (length >= wanted()) {
       yield parts.length === 1 ? (parts[0] as string) : parts.join('');
       parts = [];
       length = 0;

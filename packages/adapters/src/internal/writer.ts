@@ -10,36 +10,67 @@ export interface TextWriter {
   close(): Promise<void>;
 }
 
-/** Where blocks of text go: one block in flight at a time. */
+/** Where blocks of bytes go: one block in flight at a time. */
 interface BlockTarget {
-  writeBlock(block: string): Promise<void>;
+  /** Writes `block` in full. The writer reuses `block`'s memory once the promise settles. */
+  writeBlock(block: Buffer): Promise<void>;
   finish(): Promise<void>;
 }
 
-/** Characters buffered while a block is being written before `write()` waits. */
+/** What `write()` returns when the text was taken at once (callers may compare with it to skip a wait). */
+export const accepted: Promise<void> = Promise.resolve();
+
+/** Bytes waiting behind the block being written before `write()` waits (backpressure). */
 const highWaterMark = 64 * 1024;
 
+/** Size of each of the two byte buffers: the high-water mark plus room for the line that crosses it. */
+const bufferBytes = 2 * highWaterMark;
+
 /**
- * Buffers text while a block is being written and writes the rest as one block when it completes. When
- * the target is idle a write goes out at once, so a slow trickle of results reaches the file immediately;
- * under load lines are joined into large blocks (fewer system calls, far less garbage than one stream write
- * per line). At most one block is in flight and `highWaterMark` characters wait behind it.
+ * Encodes text into a byte buffer as it arrives and writes what has gathered as one block when the
+ * previous block completes. When the target is idle a write goes out at once, so a slow trickle of
+ * results reaches the file immediately; under load lines are joined into large blocks (fewer system
+ * calls). At most one block is in flight and `highWaterMark` bytes wait behind it.
+ *
+ * The waiting text is kept as bytes in one of two reused buffers, off the JavaScript heap, rather than as
+ * a list of strings joined at flush time: a string per line that lives until the next block goes out
+ * survives young-generation collections, and that survival is what makes V8 grow its young generation
+ * (and the process's memory) over a long run.
  */
 function createBlockWriter(target: BlockTarget, name: string): TextWriter {
-  let pending: string[] = [];
-  let pendingLength = 0;
+  let pending: Buffer = Buffer.allocUnsafe(bufferBytes);
+  let spare: Buffer | undefined = Buffer.allocUnsafe(bufferBytes);
+  let filled = 0;
   let inFlight: Promise<void> | undefined;
   let failure: AdapterError | undefined;
   let closed = false;
 
+  const append = (text: string): void => {
+    const room = pending.length - filled;
+    // A UTF-16 code unit never takes more than 3 UTF-8 bytes, so short text needs no byte count.
+    if (text.length * 3 > room) {
+      const bytes = Buffer.byteLength(text, 'utf8');
+      if (bytes > room) {
+        // Text larger than the buffer (a huge result): a bigger buffer for this block only.
+        const larger = Buffer.allocUnsafe(filled + bytes);
+        pending.copy(larger, 0, 0, filled);
+        pending = larger;
+      }
+    }
+    filled += pending.write(text, filled, 'utf8');
+  };
+
   const flush = (): void => {
-    const block = pending.length === 1 ? (pending[0] as string) : pending.join('');
-    pending = [];
-    pendingLength = 0;
-    inFlight = target.writeBlock(block).then(
+    const full = pending;
+    const length = filled;
+    pending = spare ?? Buffer.allocUnsafe(bufferBytes);
+    spare = undefined;
+    filled = 0;
+    inFlight = target.writeBlock(full.subarray(0, length)).then(
       () => {
         inFlight = undefined;
-        if (pending.length > 0 && failure === undefined) flush();
+        if (full.length === bufferBytes) spare = full;
+        if (filled > 0 && failure === undefined) flush();
       },
       (error: unknown) => {
         inFlight = undefined;
@@ -52,21 +83,28 @@ function createBlockWriter(target: BlockTarget, name: string): TextWriter {
     while (inFlight !== undefined) await inFlight;
   };
 
+  const waitForRoom = async (): Promise<void> => {
+    while (filled >= highWaterMark && inFlight !== undefined) await inFlight;
+    if (failure !== undefined) throw failure;
+  };
+
   return {
-    async write(text) {
-      if (failure !== undefined) throw failure;
-      if (closed) throw new AdapterError({ code: 'sink-closed', message: `${name} is closed` });
-      pending.push(text);
-      pendingLength += text.length;
+    // Not an async function: a write that fits returns one shared settled promise, so the common case
+    // allocates nothing beyond the text itself, which is encoded at once and can die young.
+    write(text) {
+      if (failure !== undefined) return Promise.reject(failure);
+      if (closed)
+        return Promise.reject(new AdapterError({ code: 'sink-closed', message: `${name} is closed` }));
+      append(text);
       if (inFlight === undefined) flush();
-      while (pendingLength >= highWaterMark && inFlight !== undefined) await inFlight;
-      if (failure !== undefined) throw failure;
+      if (filled >= highWaterMark && inFlight !== undefined) return waitForRoom();
+      return accepted;
     },
     async close() {
       if (closed) return;
       closed = true;
       await settle();
-      if (pending.length > 0 && failure === undefined) {
+      if (filled > 0 && failure === undefined) {
         flush();
         await settle();
       }
@@ -99,7 +137,9 @@ export function createTextWriter(stream: Writable, options: { end: boolean; name
             reject(streamError);
             return;
           }
-          stream.write(block, (error) => (error ? reject(error) : resolve()));
+          // A stream may keep the chunk after its callback (a PassThrough buffers it for its reader), so
+          // it gets a copy of the block, which the writer reuses.
+          stream.write(Buffer.from(block), (error) => (error ? reject(error) : resolve()));
         }),
       async finish() {
         try {
@@ -122,10 +162,9 @@ export function fileWriter(handle: FileHandle, name: string): TextWriter {
   return createBlockWriter(
     {
       async writeBlock(block) {
-        const bytes = Buffer.from(block, 'utf8');
         let offset = 0;
-        while (offset < bytes.length) {
-          const { bytesWritten } = await handle.write(bytes, offset, bytes.length - offset, null);
+        while (offset < block.length) {
+          const { bytesWritten } = await handle.write(block, offset, block.length - offset, null);
           offset += bytesWritten;
         }
       },

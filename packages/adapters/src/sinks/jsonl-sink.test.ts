@@ -164,4 +164,41 @@ describe('createJsonlSink', () => {
     const closing = await rejectionOf(sink.close());
     expect(AdapterError.isInstance(closing) && closing.code).toBe('io');
   });
+
+  it('writes every line whole and in order: multi-byte text, and a result larger than the write buffer', async () => {
+    const path = join(await tempDir(), 'out.jsonl');
+    const sink = await createJsonlSink(path);
+    const written = [];
+    for (let index = 0; index < 3_000; index += 1) {
+      // Index 1,500 carries 300,000 characters, several times the writer's buffer; the rest emoji and accents.
+      const raw = index === 1_500 ? 'x'.repeat(300_000) : `résumé ${index} 🚀 ${'é'.repeat(index % 50)}`;
+      const line = result({ key: `k${index}`, index, raw });
+      written.push(line);
+      await sink.write(line);
+    }
+    await sink.close();
+    expect(sink.written).toBe(3_000);
+    const lines = (await readFile(path, 'utf8')).split('\n');
+    expect(lines.pop()).toBe('');
+    expect(lines.map((line) => JSON.parse(line).raw)).toEqual(written.map((line) => line.raw));
+  });
+
+  it('gives a stream its own copy of each block, so a stream that keeps chunks sees the right text', async () => {
+    const kept: Buffer[] = [];
+    const stream = new Writable({
+      write(chunk: Buffer, _encoding, callback) {
+        kept.push(chunk);
+        setImmediate(callback);
+      },
+    });
+    const sink = await createJsonlSink(stream);
+    for (let index = 0; index < 2_000; index += 1) await sink.write(result({ key: `k${index}`, index }));
+    await sink.close();
+    const keys = Buffer.concat(kept)
+      .toString('utf8')
+      .trimEnd()
+      .split('\n')
+      .map((line) => JSON.parse(line).key);
+    expect(keys).toEqual(Array.from({ length: 2_000 }, (_, index) => `k${index}`));
+  });
 });

@@ -1,5 +1,6 @@
 import type { Writable } from 'node:stream';
 import type { UnitResult } from '@llmbatch/core';
+import { accepted } from '../internal/writer.js';
 
 /**
  * The formats a sink writes.
@@ -110,19 +111,17 @@ export interface ResultRecord {
 
 /** The record written for `result`; `raw` only when `includeRaw`. */
 export function toResultRecord(result: UnitResult, includeRaw: boolean): ResultRecord {
-  return {
-    key: result.key,
-    index: result.index,
-    status: result.status,
-    ...(result.value === undefined ? {} : { value: result.value }),
-    ...(includeRaw && result.raw !== undefined ? { raw: result.raw } : {}),
-    warnings: result.warnings,
-    usage: result.usage,
-    cost: result.cost,
-    attempts: result.attempts,
-    ...(result.error === undefined ? {} : { error: result.error }),
-    durationMs: result.durationMs,
-  };
+  // Built field by field (no spreads of temporary objects): this runs once per result.
+  const record = { key: result.key, index: result.index, status: result.status } as ResultRecord;
+  if (result.value !== undefined) record.value = result.value;
+  if (includeRaw && result.raw !== undefined) record.raw = result.raw;
+  record.warnings = result.warnings;
+  record.usage = result.usage;
+  record.cost = result.cost;
+  record.attempts = result.attempts;
+  if (result.error !== undefined) record.error = result.error;
+  record.durationMs = result.durationMs;
+  return record;
 }
 
 /** Adds `[Symbol.asyncDispose]` (calling `close`) and a live `written` count to a sink implementation. */
@@ -131,14 +130,22 @@ export function finishSink(
   implementation: { write(result: UnitResult): Promise<void>; close(): Promise<void> },
 ): Sink {
   let written = 0;
+  const count = (): void => {
+    written += 1;
+  };
   return {
     format,
     get written() {
       return written;
     },
-    async write(result) {
-      await implementation.write(result);
-      written += 1;
+    write(result) {
+      const pending = implementation.write(result);
+      // Text taken at once (the usual case) is counted at once, without a promise per result.
+      if (pending === accepted) {
+        written += 1;
+        return accepted;
+      }
+      return pending.then(count);
     },
     close: () => implementation.close(),
     [Symbol.asyncDispose]: () => implementation.close(),

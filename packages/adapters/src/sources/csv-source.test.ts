@@ -189,3 +189,22 @@ describe('createCsvSource', () => {
     );
   });
 });
+
+describe('createCsvSource with large files and odd headers', () => {
+  it('reads a record far longer than a read chunk in one piece, and the rows after it', async () => {
+    const long = 'y'.repeat(3_000_000);
+    const path = await csvFile(`id,text\n1,"${long}"\n2,short\n`);
+    const rows = await collect(createCsvSource(path));
+    expect(rows).toHaveLength(2);
+    expect(rows[0]?.text).toBe(long);
+    expect(rows[1]).toEqual({ id: '2', text: 'short' });
+  });
+
+  it('keeps a column named __proto__ as a plain own field, not as the prototype', async () => {
+    const path = await csvFile('__proto__,name\nx,a\n');
+    const [row] = await collect(createCsvSource(path));
+    expect(Object.hasOwn(row ?? {}, '__proto__')).toBe(true);
+    expect(Object.getPrototypeOf(row)).toBe(Object.prototype);
+    expect(row?.name).toBe('a');
+  });
+});

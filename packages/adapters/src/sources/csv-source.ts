@@ -81,18 +81,22 @@ function create(
     const name = opened.name;
     let header: string[] | undefined;
     let selected: number[] = [];
+    let build: (cells: readonly string[]) => Record<string, unknown> = () => ({});
     try {
       const text = decodeText(opened.chunks, parsed.encoding ?? 'auto', name);
-      const rows = parseCsvRows(
+      const batches = parseCsvRows(
         text,
         { delimiter, maxRecordLength: parsed.maxRecordLength ?? defaultMaxRecordLength, name },
         (detected) => {
           delimiter = detected;
         },
       );
-      for await (const batch of rows) {
-        for (const { cells, line, lastLine, error } of batch) {
-          state.report.linesRead = lastLine;
+      for await (const { rows, lines, errors } of batches) {
+        for (let position = 0; position < rows.length; position++) {
+          const cells = rows[position] as string[];
+          const line = lines[position] as number;
+          state.report.linesRead = (lines[position + 1] as number) - 1;
+          const error = errors?.get(position);
           if (error !== undefined) {
             const problem = new AdapterError({
               code: 'parse',
@@ -106,7 +110,8 @@ function create(
           if (header === undefined) {
             header = nameColumns(cells);
             selected = selectColumns(header, parsed.columns, name);
-            state.columns = selected.map((position) => (header as string[])[position] as string);
+            state.columns = selected.map((column) => (header as string[])[column] as string);
+            build = recordBuilder(state.columns, selected, convert);
             continue;
           }
           if (cells.length === 1 && cells[0] === '') continue;
@@ -122,9 +127,8 @@ function create(
             }
             if (cells.length > header.length) state.reject('skip', problem, { line });
           }
-          yield Object.fromEntries(
-            selected.map((position) => [(header as string[])[position], convert(cells[position] ?? '')]),
-          );
+          state.report.recordsRead += 1;
+          yield build(cells);
         }
       }
       if (header === undefined) state.columns = [];
@@ -136,6 +140,29 @@ function create(
   return Object.defineProperties(source, {
     delimiter: { get: () => delimiter, enumerable: true },
   }) as CsvSource;
+}
+
+/**
+ * Makes the function that turns a row's cells into a record with the selected columns, in order. Every
+ * record gets the same properties in the same order, so they share one shape. A column named
+ * `__proto__` is defined as an own property (as `Object.fromEntries` would), never set as the prototype.
+ */
+function recordBuilder(
+  names: readonly string[],
+  selected: readonly number[],
+  convert: (value: string) => unknown,
+): (cells: readonly string[]) => Record<string, unknown> {
+  if (names.includes('__proto__')) {
+    return (cells) =>
+      Object.fromEntries(names.map((name, index) => [name, convert(cells[selected[index] as number] ?? '')]));
+  }
+  return (cells) => {
+    const record: Record<string, unknown> = {};
+    for (let index = 0; index < names.length; index++) {
+      record[names[index] as string] = convert(cells[selected[index] as number] ?? '');
+    }
+    return record;
+  };
 }
 
 /**

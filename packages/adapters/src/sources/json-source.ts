@@ -70,6 +70,7 @@ export function createJsonSource(input: ByteInput, options: JsonSourceOptions = 
           const position = index;
           index += 1;
           if (isPlainRecord(value)) {
+            state.report.recordsRead += 1;
             yield value;
             continue;
           }

@@ -86,6 +86,7 @@ export function createJsonlSource(input: ByteInput, options: JsonlSourceOptions 
             );
             continue;
           }
+          state.report.recordsRead += 1;
           yield value;
         }
       }

@@ -102,7 +102,11 @@ export interface SourceState {
   reject(mode: 'error' | 'skip', error: AdapterError, where: { line?: number; index?: number }): void;
 }
 
-/** Builds a {@link Source} whose every iteration runs `read` with fresh state. */
+/**
+ * Builds a {@link Source} whose every iteration runs `read` with fresh state. `read` counts each record
+ * in `state.report.recordsRead` as it yields it (the source hands `read`'s generator to the consumer as
+ * is: a wrapping generator would cost a few promises per record).
+ */
 export function createSource(
   format: SourceFormat,
   maxReportedIssues: number,
@@ -133,13 +137,10 @@ export function createSource(
     get report() {
       return current.report;
     },
-    async *[Symbol.asyncIterator]() {
+    [Symbol.asyncIterator]() {
       const state = newState();
       current = state;
-      for await (const record of read(state)) {
-        state.report.recordsRead += 1;
-        yield record;
-      }
+      return read(state);
     },
   };
 }

@@ -145,6 +145,7 @@ export function createSqliteSource(path: string, options: SqliteSourceOptions): 
         if (next.done === true) break;
         const record = { ...next.value };
         if (state.columns === undefined) state.columns = Object.keys(record);
+        state.report.recordsRead += 1;
         yield record;
         count += 1;
         if (count % rowsPerTurn === 0) await nextTurn();
