@@ -75,6 +75,9 @@ export function resolveModel(
   const options = {
     ...(apiKey === undefined || apiKey === '' ? {} : { apiKey }),
     ...(settings.baseUrl === undefined ? {} : { baseURL: settings.baseUrl }),
+    // One connection per request in flight: an unlimited pool opens new sockets while finished ones
+    // wait an event-loop turn before reuse (about twice the concurrency on a busy run).
+    maxConnections: settings.concurrency,
   };
   const provider =
     name === 'anthropic'
