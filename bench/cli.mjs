@@ -4,16 +4,19 @@
 //   pnpm bench --only cli [--units 100000,1000000] [--repeats 3] [--concurrency 256]
 import { createReadStream, createWriteStream } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
+import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { finished } from 'node:stream/promises';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { median } from './lib/measure.mjs';
 import { runJsonChild, startFakeProviderProcess } from './lib/processes.mjs';
 import { generateUnits } from './lib/workload.mjs';
 
-const cliWorker = fileURLToPath(new URL('./lib/cli-worker.mjs', import.meta.url));
+// The built `llmbatch` bin, started as users start it, measured by the preload module cli-worker.mjs.
+const bin = join(createRequire(import.meta.url).resolve('llmbatch/package.json'), '..', 'dist', 'bin.js');
+const cliWorker = pathToFileURL(fileURLToPath(new URL('./lib/cli-worker.mjs', import.meta.url))).href;
 const rawWorker = fileURLToPath(new URL('./lib/engine-worker.mjs', import.meta.url));
 
 export async function main(argv) {
@@ -54,24 +57,28 @@ export async function main(argv) {
           ]),
         );
         const output = join(dir, `out-${units}.jsonl`);
-        const figures = await runJsonChild(cliWorker, [
-          'run',
-          csv,
-          '-p',
-          'Classify: {{text}}',
-          '-m',
-          'openai:gpt-4o-mini',
-          '--base-url',
-          `${server.url}/v1`,
-          '-o',
-          output,
-          '--overwrite',
-          '--quiet',
-          '-c',
-          String(concurrency),
-          '--api-key-env',
-          'BENCH_KEY',
-        ]);
+        const figures = await runJsonChild(
+          bin,
+          [
+            'run',
+            csv,
+            '-p',
+            'Classify: {{text}}',
+            '-m',
+            'openai:gpt-4o-mini',
+            '--base-url',
+            `${server.url}/v1`,
+            '-o',
+            output,
+            '--overwrite',
+            '--quiet',
+            '-c',
+            String(concurrency),
+            '--api-key-env',
+            'BENCH_KEY',
+          ],
+          ['--import', cliWorker],
+        );
         if (figures.code !== 0) throw new Error(`llmbatch exited with ${figures.code}`);
         const lines = await countLines(output);
         if (lines !== units) throw new Error(`llmbatch wrote ${lines} of ${units} results`);
@@ -89,6 +96,12 @@ export async function main(argv) {
         cliCpu: median(cli.map((run) => run.cpuSeconds)),
         cliRssMiB: Math.max(...cli.map((run) => run.peakRssBytes)) / 2 ** 20,
         rawRssMiB: Math.max(...raw.map((run) => run.peakRssBytes)) / 2 ** 20,
+        every: {
+          cliRowsPerSecond: cli.map((run) => Math.round(units / run.seconds)),
+          rawRowsPerSecond: raw.map((run) => Math.round(units / run.seconds)),
+          cliCpuSeconds: cli.map((run) => Number(run.cpuSeconds.toFixed(2))),
+          cliPeakRssMiB: cli.map((run) => Math.round(run.peakRssBytes / 2 ** 20)),
+        },
       };
       rows.push(row);
       console.error(`cli bench: ${JSON.stringify(row)}`);
@@ -107,6 +120,13 @@ export async function main(argv) {
   for (const row of rows) {
     console.log(
       `| ${row.units} | ${row.runs} | ${row.cliRate.toFixed(0)} | ${row.rawRate.toFixed(0)} | ${row.ratio.toFixed(2)} | ${row.cliCpu.toFixed(1)} | ${row.cliRssMiB.toFixed(0)} | ${row.rawRssMiB.toFixed(0)} |`,
+    );
+  }
+  console.log('\nEvery run (llmbatch rows/s, raw rows/s, llmbatch CPU s, llmbatch peak RSS MiB):\n');
+  for (const row of rows) {
+    const every = row.every;
+    console.log(
+      `- ${row.units} rows: ${every.cliRowsPerSecond.join(' / ')}; raw ${every.rawRowsPerSecond.join(' / ')}; CPU ${every.cliCpuSeconds.join(' / ')}; RSS ${every.cliPeakRssMiB.join(' / ')}`,
     );
   }
 }
