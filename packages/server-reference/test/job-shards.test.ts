@@ -1,20 +1,20 @@
-import { randomBytes } from 'node:crypto';
 import { createPriceTable } from '@llmbatch/core';
-import { type FakeProvider, startFakeProvider } from '@llmbatch/core/testing';
+import type { FakeProvider } from '@llmbatch/core/testing';
 import Papa from 'papaparse';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { shardInputKey } from '../src/worker/shard-inputs.js';
 import { testDatabases } from './support/databases.js';
 import {
-  createProviderKey,
   type JobBody,
+  type JobFixture,
   numberedCsv,
   pollJob,
   readResultLines,
+  startJobFixture,
   startTestWorker,
   uploadCsv,
 } from './support/job-helpers.js';
-import { createUser, startTestServer, type TestServer, type TestUser } from './support/test-server.js';
+import { createUser, type TestServer, type TestUser } from './support/test-server.js';
 
 describe.each(testDatabases())('job shards, usage, retry-failed and CSV results on %s', (kind) => {
   let test: TestServer;
@@ -27,21 +27,18 @@ describe.each(testDatabases())('job shards, usage, retry-failed and CSV results 
     shardSize: 25,
     engineOptions: { retry: { maxRetries: 0 } },
   };
+  let fixture: JobFixture | undefined;
   beforeAll(async () => {
-    fake = await startFakeProvider({ latencyMs: 5 });
-    test = await startTestServer(kind, { worker: workerOptions });
-    owner = await createUser(test, 'shards');
+    fixture = await startJobFixture(kind, {
+      name: 'shards',
+      latencyMs: 5,
+      server: { worker: workerOptions },
+    });
+    ({ test, fake, owner, keyId } = fixture);
     stranger = await createUser(test, 'shards-stranger');
-    keyId = await createProviderKey(
-      test,
-      owner,
-      `${fake.url}/v1`,
-      `sk-fake-${randomBytes(8).toString('hex')}`,
-    );
   });
   afterAll(async () => {
-    await test?.close();
-    await fake?.close();
+    await fixture?.close();
   });
 
   const createJob = async (rows: number, extra: Record<string, unknown> = {}): Promise<JobBody> => {

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { emptyUsage } from '@llmbatch/core';
-import { type FakeProvider, startFakeProvider } from '@llmbatch/core/testing';
+import type { FakeProvider } from '@llmbatch/core/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { recordResult } from '../src/jobs/job-results.js';
 import { transitionJob } from '../src/jobs/job-status.js';
@@ -10,35 +10,29 @@ import { claimTask, planShard } from '../src/worker/job-queue.js';
 import { startChild } from './support/child-process.js';
 import { testDatabases } from './support/databases.js';
 import {
-  createProviderKey,
   type JobBody,
+  type JobFixture,
   numberedCsv,
   pollJob,
   readResultLines,
+  startJobFixture,
   startTestWorker,
   uploadCsv,
 } from './support/job-helpers.js';
-import { createUser, startTestServer, type TestServer, type TestUser } from './support/test-server.js';
+import type { TestServer, TestUser } from './support/test-server.js';
 
 describe.each(testDatabases())('worker recovery on %s', (kind) => {
   let test: TestServer;
   let fake: FakeProvider;
   let owner: TestUser;
   let keyId: string;
+  let fixture: JobFixture | undefined;
   beforeAll(async () => {
-    fake = await startFakeProvider({ latencyMs: 5 });
-    test = await startTestServer(kind);
-    owner = await createUser(test, 'recovery');
-    keyId = await createProviderKey(
-      test,
-      owner,
-      `${fake.url}/v1`,
-      `sk-fake-${randomBytes(8).toString('hex')}`,
-    );
+    fixture = await startJobFixture(kind, { name: 'recovery', latencyMs: 5 });
+    ({ test, fake, owner, keyId } = fixture);
   });
   afterAll(async () => {
-    await test?.close();
-    await fake?.close();
+    await fixture?.close();
   });
 
   const startWorker = (options: Parameters<typeof startTestWorker>[1] = {}): Worker => {
@@ -204,20 +198,13 @@ describe.each(testDatabases().filter((kind) => kind === 'postgres'))('worker cra
   let fake: FakeProvider;
   let owner: TestUser;
   let keyId: string;
+  let fixture: JobFixture | undefined;
   beforeAll(async () => {
-    fake = await startFakeProvider({ latencyMs: 50 });
-    test = await startTestServer(kind);
-    owner = await createUser(test, 'crash');
-    keyId = await createProviderKey(
-      test,
-      owner,
-      `${fake.url}/v1`,
-      `sk-fake-${randomBytes(8).toString('hex')}`,
-    );
+    fixture = await startJobFixture(kind, { name: 'crash', latencyMs: 50 });
+    ({ test, fake, owner, keyId } = fixture);
   });
   afterAll(async () => {
-    await test?.close();
-    await fake?.close();
+    await fixture?.close();
   });
 
   it('drains a `llmbatch-server worker` process on SIGTERM: it exits 0, every call it made is recorded, none is made twice', async () => {

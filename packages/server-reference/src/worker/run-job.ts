@@ -293,17 +293,17 @@ async function completeShard(context: RunTaskContext, task: ClaimedTask, log: Lo
  */
 async function runShard(context: RunTaskContext, task: ClaimedTask, job: JobRow, log: Logger): Promise<void> {
   const { database } = context;
-  const { rows: ranges } = await database.query<{ start_index: number; end_index: number }>(
-    'SELECT start_index, end_index FROM job_shards WHERE job_id = $1 AND shard = $2',
-    [job.id, task.shard],
-  );
+  const { rows: ranges } = await database.query<{
+    start_index: number;
+    end_index: number;
+    input_stored: boolean;
+  }>('SELECT start_index, end_index, input_stored FROM job_shards WHERE job_id = $1 AND shard = $2', [
+    job.id,
+    task.shard,
+  ]);
   const range = ranges[0];
   if (range === undefined) return removeTasks(database, job.id, task.shard);
-  const { rows: stored } = await database.query<{ input_stored: boolean }>(
-    'SELECT input_stored FROM job_shards WHERE job_id = $1 AND shard = $2',
-    [job.id, task.shard],
-  );
-  if (stored[0]?.input_stored !== true) {
+  if (!range.input_stored) {
     // The shard inputs were swept (the job ended and was retried before its plan ran): plan again.
     await database.transaction(async (transaction) => {
       await removeTasks(transaction, job.id, task.shard);

@@ -1,6 +1,9 @@
+import { randomBytes } from 'node:crypto';
+import { type FakeProvider, startFakeProvider } from '@llmbatch/core/testing';
 import pino from 'pino';
 import { createWorker, type Worker, type WorkerOptions } from '../../src/worker/create-worker.js';
-import type { TestServer, TestUser } from './test-server.js';
+import type { DatabaseKind } from './databases.js';
+import { createUser, startTestServer, type TestServer, type TestUser } from './test-server.js';
 
 /** A job as the API returns it (the fields tests read). */
 export interface JobBody {
@@ -112,4 +115,40 @@ export function startTestWorker(
   });
   worker.start();
   return worker;
+}
+
+/** A test server with a fake provider, a user and a provider key pointing at the fake. */
+export interface JobFixture {
+  test: TestServer;
+  fake: FakeProvider;
+  owner: TestUser;
+  keyId: string;
+  /** Closes the server and the fake provider. */
+  close(): Promise<void>;
+}
+
+/** Starts a {@link JobFixture} on `kind`: the fake answers after `latencyMs`; `owner` is named `name`. */
+export async function startJobFixture(
+  kind: DatabaseKind,
+  options: { name: string; latencyMs: number; server?: Parameters<typeof startTestServer>[1] },
+): Promise<JobFixture> {
+  const fake = await startFakeProvider({ latencyMs: options.latencyMs });
+  const test = await startTestServer(kind, options.server);
+  const owner = await createUser(test, options.name);
+  const keyId = await createProviderKey(
+    test,
+    owner,
+    `${fake.url}/v1`,
+    `sk-fake-${randomBytes(8).toString('hex')}`,
+  );
+  return {
+    test,
+    fake,
+    owner,
+    keyId,
+    async close() {
+      await test.close();
+      await fake.close();
+    },
+  };
 }
