@@ -9,6 +9,7 @@ import type { RouteModule } from '../../src/http/create-app.js';
 import { createLogger } from '../../src/logging/logger.js';
 import type { Mailer } from '../../src/mail/mailer.js';
 import { createServer, type LlmbatchServer, type ServerWorkerOptions } from '../../src/server.js';
+import type { StorageDriver } from '../../src/storage/storage-driver.js';
 import { createTestDatabase, type DatabaseKind, type TestDatabase } from './databases.js';
 import { type SmtpSink, startSmtpSink } from './smtp-sink.js';
 
@@ -54,7 +55,11 @@ export const relaxedLimits: AttemptLimits = {
   tokenPerIp: { max: 1000, windowMs: 60_000 },
 };
 
-/** Starts a test server on `kind`. */
+/**
+ * Starts a test server on `kind`. Its clock stands still at 2026-03-01 (moved by `advance`) unless
+ * `realClock` (S3 presigned URLs are checked by the store against its own clock); its storage comes
+ * from the configuration (`environment`) unless `storage` is given.
+ */
 export async function startTestServer(
   kind: DatabaseKind,
   options: {
@@ -64,6 +69,8 @@ export async function startTestServer(
     extraRoutes?: RouteModule[];
     maxUploadBytes?: number;
     worker?: ServerWorkerOptions;
+    storage?: StorageDriver;
+    realClock?: boolean;
   } = {},
 ): Promise<TestServer> {
   const database = await createTestDatabase(kind);
@@ -86,11 +93,13 @@ export async function startTestServer(
       callback();
     },
   });
-  let now = new Date('2026-03-01T12:00:00.000Z');
+  const start = options.realClock === true ? undefined : new Date('2026-03-01T12:00:00.000Z').getTime();
+  let offsetMs = 0;
+  const currentTime = () => new Date((start ?? Date.now()) + offsetMs);
   const server = await createServer({
     config,
     database: database.database,
-    clock: { now: () => new Date(now) },
+    clock: { now: currentTime },
     logger: createLogger({ level: 'debug', destination }),
     passwordHashing: { cost: 1024 },
     attemptLimits: { ...relaxedLimits, ...options.attemptLimits },
@@ -98,6 +107,7 @@ export async function startTestServer(
     ...(options.extraRoutes === undefined ? {} : { extraRoutes: options.extraRoutes }),
     ...(options.maxUploadBytes === undefined ? {} : { maxUploadBytes: options.maxUploadBytes }),
     ...(options.worker === undefined ? {} : { worker: options.worker }),
+    ...(options.storage === undefined ? {} : { storage: options.storage }),
   });
   await server.ready();
   return {
@@ -106,10 +116,10 @@ export async function startTestServer(
     smtp,
     logs,
     get now() {
-      return new Date(now);
+      return currentTime();
     },
     advance(milliseconds) {
-      now = new Date(now.getTime() + milliseconds);
+      offsetMs += milliseconds;
     },
     async request<Body>(method: string, url: string, requestOptions: RequestOptions = {}) {
       const headers: Record<string, string> = { ...requestOptions.headers };
