@@ -85,6 +85,7 @@ describe.runIf(process.platform === 'linux' && existsSync('/proc/self/cmdline'))
     expect(commandLine.slice(1, 1 + tunedNodeFlags.length)).toEqual([...tunedNodeFlags]);
     expect(commandLine).toContain(bin);
     expect(environment).toContain('MALLOC_ARENA_MAX=2');
+    expect(environment).toContain('MALLOC_MMAP_THRESHOLD_=32768');
   });
 
   it('keeps a MALLOC_ARENA_MAX the user set', async () => {
@@ -92,6 +93,8 @@ describe.runIf(process.platform === 'linux' && existsSync('/proc/self/cmdline'))
     expect(code).toBe(0);
     expect(environment).toContain('MALLOC_ARENA_MAX=4');
     expect(environment).not.toContain('MALLOC_ARENA_MAX=2');
+    // The other tuned variable is still added.
+    expect(environment).toContain('MALLOC_MMAP_THRESHOLD_=32768');
   });
 
   it('runs with Node defaults when LLMBATCH_NODE_FLAGS is empty', async () => {

@@ -28,12 +28,22 @@ export const tunedNodeFlags: readonly string[] = [
 ];
 
 /**
- * Environment the restarted process gets, unless already set: `MALLOC_ARENA_MAX=2`. glibc gives every
- * thread that allocates an arena of its own (up to 8 per core); V8's compiler and collector threads
- * each fill one and keep what they freed, about 10 % of the process's memory on a long run. Two arenas
- * are plenty for one JavaScript thread and its helpers. Other C libraries ignore it.
+ * Environment the restarted process gets, unless already set (glibc reads both; other C libraries
+ * ignore them):
+ *
+ * - `MALLOC_ARENA_MAX=2`: glibc gives every thread that allocates an arena of its own (up to 8 per
+ *   core); V8's compiler and collector threads each fill one and keep what they freed, about 10 % of
+ *   the process's memory on a long run. Two arenas are plenty for one JavaScript thread and its helpers.
+ * - `MALLOC_MMAP_THRESHOLD_=32768`: Node allocates 64 KiB for every socket and file read and keeps
+ *   only what the read filled. From the heap, those blocks leave holes that glibc cannot give back,
+ *   and the main arena grows with the number of reads in flight; mapped on their own, each one is
+ *   returned to the system when it is freed (−10 MiB peak on 100,000 rows, throughput unchanged —
+ *   docs/benchmarks.md, section CLI).
  */
-export const tunedEnvironment: Readonly<Record<string, string>> = { MALLOC_ARENA_MAX: '2' };
+export const tunedEnvironment: Readonly<Record<string, string>> = {
+  MALLOC_ARENA_MAX: '2',
+  MALLOC_MMAP_THRESHOLD_: '32768',
+};
 
 /** Flags V8 also honours when set after start-up (`v8.setFlagsFromString`). */
 const settableAtRuntime = new Set(['allocation-site-pretenuring', 'heap-growing-percent']);
