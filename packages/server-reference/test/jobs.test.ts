@@ -97,7 +97,7 @@ describe.each(testDatabases())('jobs on %s', (kind) => {
     const lines = await readResultLines(test, owner, created.body.id);
     // Usage is summed from the ledger: the fake reports a token per four characters of prompt and answer.
     const { rows: usage } = await test.database.database.query<{ input: number; output: number }>(
-      `SELECT sum((result->'usage'->>'inputTokens')::int)::int AS input, sum((result->'usage'->>'outputTokens')::int)::int AS output
+      `SELECT sum(input_tokens)::int AS input, sum(output_tokens)::int AS output
          FROM job_results WHERE job_id = $1`,
       [created.body.id],
     );
@@ -129,6 +129,37 @@ describe.each(testDatabases())('jobs on %s', (kind) => {
       [created.body.id],
     );
     expect(remaining).toEqual([]);
+  });
+
+  it('keeps answers with characters Postgres jsonb refuses (\\u0000) and downloads them as JSON and CSV', async () => {
+    fake.setRespond((request) =>
+      request.userText.includes('row 1') ? { content: 'nul\u0000 and a lone \ud800 surrogate' } : undefined,
+    );
+    try {
+      const fileId = await uploadCsv(test, owner, numberedCsv(3));
+      const created = await createJob(owner, {
+        fileId,
+        providerKeyId: keyId,
+        model: 'fake-model',
+        prompt: 'Say {{text}}',
+        output: 'text',
+      });
+      expect(created.status).toBe(202);
+      const done = await pollJob(test, owner, created.body.id, (job) => job.status === 'completed');
+      expect(done.counts).toMatchObject({ total: 3, succeeded: 3, failed: 0 });
+      const lines = await readResultLines(test, owner, created.body.id);
+      expect(lines.map((line) => line.index)).toEqual([0, 1, 2]);
+      expect(lines[1]?.value).toBe('nul\u0000 and a lone \ud800 surrogate');
+      const csv = await test.server.app.inject({
+        method: 'GET',
+        url: `/v1/jobs/${created.body.id}/results?format=csv`,
+        headers: { authorization: `Bearer ${owner.accessToken}`, 'llmbatch-org': owner.orgId },
+      });
+      expect(csv.statusCode).toBe(200);
+      expect(csv.body.split('\n')[2]).toContain('nul\u0000 and a lone');
+    } finally {
+      fake.setRespond(undefined);
+    }
   });
 
   it('creates one job per Idempotency-Key and refuses the key for a different job', async () => {

@@ -1,10 +1,4 @@
-import {
-  type AttemptRecord,
-  emptyUsage,
-  type JsonValue,
-  type SerializedError,
-  type UnitResult,
-} from '@llmbatch/core';
+import type { AttemptRecord, JsonValue, SerializedError, UnitResult } from '@llmbatch/core';
 import type { Queryable } from '../db/database.js';
 
 /** One line of a job's results download. */
@@ -46,7 +40,9 @@ export interface ResultWriter {
 }
 
 interface Pending {
-  row: { i: number; s: 'ok' | 'error'; r: Omit<ResultLine, 'index' | 'status'> };
+  /** The unit's index in the job (the shard's offset added). */
+  index: number;
+  result: UnitResult;
   resolve: () => void;
   reject: (error: unknown) => void;
 }
@@ -54,28 +50,26 @@ interface Pending {
 // One statement records a batch of results and, from the rows it actually inserted, the shard's
 // usage and the job's error counts: a unit already in the ledger (a resumed run) adds nothing, so
 // every unit is counted and billed exactly once, and a crash leaves results and usage consistent.
+// The lines travel as one text split on newlines (JSON text has none), the rest as arrays.
 const writeBatchSql = `
-WITH input AS (
-  SELECT (x->>'i')::int AS unit_index, x->>'s' AS status, x->'r' AS result
-    FROM jsonb_array_elements($5::jsonb) AS x
-), inserted AS (
-  INSERT INTO job_results (job_id, unit_index, status, result)
-  SELECT $1, unit_index, status, result FROM input
+WITH inserted AS (
+  INSERT INTO job_results (job_id, unit_index, status, error_code, input_tokens, output_tokens, cost, line)
+  SELECT $1, x.unit_index, CASE WHEN x.error_code IS NULL THEN 'ok' ELSE 'error' END,
+         x.error_code, x.input_tokens, x.output_tokens, x.cost, x.line
+    FROM unnest($5::int[], $6::text[], $7::bigint[], $8::bigint[], $9::float8[], string_to_array($10, E'\\n'))
+      AS x (unit_index, error_code, input_tokens, output_tokens, cost, line)
   ON CONFLICT (job_id, unit_index) DO NOTHING
-  RETURNING status, result
+  RETURNING status, error_code, input_tokens, output_tokens, cost
 ), errors AS (
   INSERT INTO job_error_counts (job_id, code, count)
-  SELECT $1, coalesce(result->'error'->>'code', 'unknown'), count(*) FROM inserted
-   WHERE status = 'error' GROUP BY 2
+  SELECT $1, error_code, count(*) FROM inserted WHERE error_code IS NOT NULL GROUP BY 2
   ON CONFLICT (job_id, code) DO UPDATE SET count = job_error_counts.count + excluded.count
 )
 INSERT INTO job_usage (job_id, shard, pricing_version, model, succeeded, failed, input_tokens, output_tokens, cost)
 SELECT $1, $2, $3, $4,
        count(*) FILTER (WHERE status = 'ok'), count(*) FILTER (WHERE status = 'error'),
-       coalesce(sum((result->'usage'->>'inputTokens')::bigint), 0),
-       coalesce(sum((result->'usage'->>'outputTokens')::bigint), 0),
-       CASE WHEN bool_or(jsonb_typeof(result->'cost') IS DISTINCT FROM 'number') THEN NULL
-            ELSE coalesce(sum((result->>'cost')::float8), 0) END
+       coalesce(sum(input_tokens), 0), coalesce(sum(output_tokens), 0),
+       CASE WHEN bool_or(cost IS NULL) THEN NULL ELSE coalesce(sum(cost), 0) END
   FROM inserted HAVING count(*) > 0
 ON CONFLICT (job_id, shard, pricing_version) DO UPDATE SET
   succeeded = job_usage.succeeded + excluded.succeeded,
@@ -85,8 +79,11 @@ ON CONFLICT (job_id, shard, pricing_version) DO UPDATE SET
   cost = job_usage.cost + excluded.cost,
   updated_at = now()`;
 
-function toLedger(result: UnitResult): Omit<ResultLine, 'index' | 'status'> {
-  return {
+/** The download line of `result` at `index`: what {@link readResults} gives back. */
+function resultLine(index: number, result: UnitResult): string {
+  const line: ResultLine = {
+    index,
+    status: result.status,
     value: result.value ?? null,
     raw: result.raw ?? null,
     error: result.error ?? null,
@@ -96,6 +93,45 @@ function toLedger(result: UnitResult): Omit<ResultLine, 'index' | 'status'> {
     attempts: result.attempts,
     durationMs: result.durationMs,
   };
+  return JSON.stringify(line);
+}
+
+/** Writes `batch` with its usage under `shard`; units already in the ledger are left as they were. */
+async function writeBatch(
+  queryable: Queryable,
+  options: { jobId: string; shard: number; model: string; pricingVersion: string },
+  batch: readonly { index: number; result: UnitResult }[],
+): Promise<void> {
+  const indexes: number[] = [];
+  const codes: (string | null)[] = [];
+  const inputTokens: number[] = [];
+  const outputTokens: number[] = [];
+  const costs: (number | null)[] = [];
+  const lines: string[] = [];
+  for (const { index, result } of batch) {
+    indexes.push(index);
+    codes.push(result.status === 'ok' ? null : (result.error?.code ?? 'unknown'));
+    inputTokens.push(result.usage.inputTokens);
+    outputTokens.push(result.usage.outputTokens);
+    costs.push(result.cost);
+    lines.push(resultLine(index, result));
+  }
+  await queryable.query(
+    writeBatchSql,
+    [
+      options.jobId,
+      options.shard,
+      options.pricingVersion,
+      options.model,
+      indexes,
+      codes,
+      inputTokens,
+      outputTokens,
+      costs,
+      lines.join('\n'),
+    ],
+    { prepare: 'write-results' },
+  );
 }
 
 /**
@@ -121,17 +157,7 @@ export function createResultWriter(queryable: Queryable, options: ResultWriterOp
       const batch = pending.length <= maxBatch ? pending : pending.slice(0, maxBatch);
       pending = pending.length <= maxBatch ? [] : pending.slice(maxBatch);
       try {
-        await queryable.query(
-          writeBatchSql,
-          [
-            options.jobId,
-            options.shard,
-            options.pricingVersion,
-            options.model,
-            JSON.stringify(batch.map((item) => item.row)),
-          ],
-          { prepare: 'write-results' },
-        );
+        await writeBatch(queryable, options, batch);
         for (const item of batch) item.resolve();
       } catch (error) {
         for (const item of batch) item.reject(error);
@@ -143,11 +169,7 @@ export function createResultWriter(queryable: Queryable, options: ResultWriterOp
   return {
     write(result) {
       return new Promise<void>((resolve, reject) => {
-        pending.push({
-          row: { i: result.index + options.indexOffset, s: result.status, r: toLedger(result) },
-          resolve,
-          reject,
-        });
+        pending.push({ index: result.index + options.indexOffset, result, resolve, reject });
         if (!writing) {
           writing = true;
           setImmediate(() => void drain());
@@ -173,17 +195,9 @@ export async function recordResult(
   result: UnitResult,
   options: { model: string; pricingVersion: string; shard?: number },
 ): Promise<void> {
-  await queryable.query(
-    writeBatchSql,
-    [
-      jobId,
-      options.shard ?? 0,
-      options.pricingVersion,
-      options.model,
-      JSON.stringify([{ i: result.index, s: result.status, r: toLedger(result) }]),
-    ],
-    { prepare: 'write-results' },
-  );
+  await writeBatch(queryable, { jobId, shard: options.shard ?? 0, ...options }, [
+    { index: result.index, result },
+  ]);
 }
 
 /**
@@ -209,11 +223,44 @@ export async function finishedIndexes(
 }
 
 /**
- * Every result of `jobId` in input order, read from the database in pages of `pageSize` rows.
+ * The results of `jobId` in input order as JSON-lines text, a page of up to `pageSize` lines (each
+ * ending in a newline) at a time: the stored lines as they are, nothing parsed. This is the
+ * `jsonl` download.
  *
  * @example
  * ```ts
- * for await (const line of readResults(database, jobId)) process.stdout.write(`${JSON.stringify(line)}\n`);
+ * for await (const text of readResultText(database, jobId)) process.stdout.write(text);
+ * ```
+ */
+export async function* readResultText(
+  queryable: Queryable,
+  jobId: string,
+  pageSize = 2000,
+): AsyncGenerator<string> {
+  let after = -1;
+  for (;;) {
+    const { rows } = await queryable.query<{ last: number | null; count: number; text: string | null }>(
+      `SELECT max(unit_index) AS last, count(*)::int AS count, string_agg(line, E'\\n' ORDER BY unit_index) AS text
+         FROM (SELECT unit_index, line FROM job_results WHERE job_id = $1 AND unit_index > $2
+                ORDER BY unit_index LIMIT $3) AS page`,
+      [jobId, after, pageSize],
+      { prepare: 'read-result-text' },
+    );
+    const page = rows[0];
+    if (page === undefined || page.last === null || page.text === null) return;
+    yield `${page.text}\n`;
+    if (page.count < pageSize) return;
+    after = page.last;
+  }
+}
+
+/**
+ * Every result of `jobId` in input order, parsed, read from the database in pages of `pageSize`
+ * rows.
+ *
+ * @example
+ * ```ts
+ * for await (const line of readResults(database, jobId)) console.log(line.index, line.status);
  * ```
  */
 export async function* readResults(
@@ -221,35 +268,7 @@ export async function* readResults(
   jobId: string,
   pageSize = 2000,
 ): AsyncGenerator<ResultLine> {
-  let after = -1;
-  for (;;) {
-    const { rows } = await queryable.query<{
-      unit_index: number;
-      status: 'ok' | 'error';
-      result: Partial<Omit<ResultLine, 'index' | 'status'>>;
-    }>(
-      `SELECT unit_index, status, result FROM job_results WHERE job_id = $1 AND unit_index > $2
-        ORDER BY unit_index LIMIT $3`,
-      [jobId, after, pageSize],
-    );
-    for (const row of rows) {
-      const { result } = row;
-      yield {
-        index: row.unit_index,
-        status: row.status,
-        value: result.value ?? null,
-        raw: result.raw ?? null,
-        error: result.error ?? null,
-        // Results recorded before warnings and attempts were kept have none.
-        warnings: result.warnings ?? [],
-        usage: result.usage ?? emptyUsage(),
-        cost: result.cost ?? null,
-        attempts: result.attempts ?? [],
-        durationMs: result.durationMs ?? 0,
-      };
-    }
-    const last = rows.at(-1);
-    if (last === undefined || rows.length < pageSize) return;
-    after = last.unit_index;
+  for await (const text of readResultText(queryable, jobId, pageSize)) {
+    for (const line of text.split('\n')) if (line !== '') yield JSON.parse(line) as ResultLine;
   }
 }

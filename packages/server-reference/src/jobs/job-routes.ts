@@ -12,7 +12,7 @@ import type { AppContext } from '../http/app-context.js';
 import type { ApiApp } from '../http/create-app.js';
 import { decodeCursor, pageSchema, toPage } from '../http/schemas.js';
 import { enqueueTasks, removeWaitingTasks } from '../worker/job-queue.js';
-import { type ResultLine, readResults } from './job-results.js';
+import { type ResultLine, readResults, readResultText } from './job-results.js';
 import { createJobBody, createJobHeaders, jobSchema, listJobsQuery, toJob } from './job-schemas.js';
 import { finalStatuses, transitionJob } from './job-status.js';
 import { countResults, findJob, insertJob, type JobRow, type JobSpecRecord, listJobs } from './job-store.js';
@@ -340,10 +340,7 @@ export function jobRoutes(app: ApiApp, context: AppContext): void {
         .header('content-type', format === 'csv' ? 'text/csv; charset=utf-8' : 'application/x-ndjson')
         .header('content-disposition', `attachment; filename="job-${row.id}-results.${format}"`);
       if (format === 'jsonl') {
-        const lines = async function* () {
-          for await (const line of readResults(database, row.id)) yield `${JSON.stringify(line)}\n`;
-        };
-        return reply.send(Readable.from(lines()));
+        return reply.send(Readable.from(readResultText(database, row.id)));
       }
       const body = new PassThrough();
       request.raw.once('close', () => body.destroy());

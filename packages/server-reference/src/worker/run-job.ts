@@ -56,8 +56,16 @@ type StopReason = 'cancel' | 'job-ended' | 'lease-lost' | 'shutdown';
 
 const providerName = 'tenant';
 
-function buildProvider(key: { provider: string; baseUrl: string | null; apiKey: string }): Provider {
-  const base = key.baseUrl === null ? {} : { baseURL: key.baseUrl };
+/**
+ * The tenant's provider for one shard run. Its connections are capped at the job's concurrency: one
+ * per call in flight, reused from call to call, instead of new ones opened while a finished call's
+ * connection is not yet free again.
+ */
+function buildProvider(
+  key: { provider: string; baseUrl: string | null; apiKey: string },
+  concurrency: number,
+): Provider {
+  const base = { maxConnections: concurrency, ...(key.baseUrl === null ? {} : { baseURL: key.baseUrl }) };
   if (key.provider === 'anthropic')
     return createAnthropicProvider({ name: providerName, apiKey: key.apiKey, ...base });
   return createOpenAICompatibleProvider({ name: providerName, apiKey: key.apiKey, ...base });
@@ -317,7 +325,7 @@ async function runShard(context: RunTaskContext, task: ClaimedTask, job: JobRow,
   const engine = createEngine({
     ...context.engineOptions,
     prices,
-    providers: { [providerName]: buildProvider(inputs.key) },
+    providers: { [providerName]: buildProvider(inputs.key, job.spec.concurrency) },
     concurrency: job.spec.concurrency,
   });
   const start = range.start_index;
