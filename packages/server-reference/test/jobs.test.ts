@@ -97,8 +97,9 @@ describe.each(testDatabases())('jobs on %s', (kind) => {
     const lines = await readResultLines(test, owner, created.body.id);
     // Usage is summed from the ledger: the fake reports a token per four characters of prompt and answer.
     const { rows: usage } = await test.database.database.query<{ input: number; output: number }>(
-      `SELECT sum(input_tokens)::int AS input, sum(output_tokens)::int AS output
-         FROM job_results WHERE job_id = $1`,
+      `SELECT sum((line::jsonb->'usage'->>'inputTokens')::int)::int AS input,
+              sum((line::jsonb->'usage'->>'outputTokens')::int)::int AS output
+         FROM job_result_batches, unnest(string_to_array(lines, E'\\n')) AS line WHERE job_id = $1`,
       [created.body.id],
     );
     expect(usage[0]?.input).toBeGreaterThan(60);

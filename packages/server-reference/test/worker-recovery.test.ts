@@ -3,7 +3,12 @@ import { join } from 'node:path';
 import { emptyUsage } from '@llmbatch/core';
 import type { FakeProvider } from '@llmbatch/core/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { recordResult } from '../src/jobs/job-results.js';
+import {
+  createResultWriter,
+  finishedIndexes,
+  LedgerFencedError,
+  recordResult,
+} from '../src/jobs/job-results.js';
 import { transitionJob } from '../src/jobs/job-status.js';
 import type { Worker } from '../src/worker/create-worker.js';
 import { claimTask, planShard } from '../src/worker/job-queue.js';
@@ -190,6 +195,56 @@ describe.each(testDatabases())('worker recovery on %s', (kind) => {
       await worker.stop();
     }
   }, 120_000);
+
+  it('records nothing more for a worker whose shard was taken over: its batch is refused and not counted', async () => {
+    const database = test.database.database;
+    const jobId = await createJob(10);
+    const unit = (index: number) => ({
+      index,
+      key: String(index),
+      status: 'ok' as const,
+      value: { by: 'old' },
+      raw: '{"by":"old"}',
+      warnings: [],
+      usage: { ...emptyUsage(), inputTokens: 3 },
+      cost: 0,
+      attempts: [],
+      durationMs: 1,
+    });
+    try {
+      expect(await claimTask(database, 'old-worker', 200)).toEqual({ jobId, shard: planShard, attempts: 1 });
+      const writer = createResultWriter(database, {
+        jobId,
+        shard: planShard,
+        indexOffset: 0,
+        model: 'fake-model',
+        pricingVersion: 'test',
+        workerId: 'old-worker',
+      });
+      await writer.write(unit(0));
+      // The old worker stalls past its lease; another worker takes the task over.
+      await new Promise((resolve) => setTimeout(resolve, 250));
+      expect(await claimTask(database, 'new-worker', 60_000)).toEqual({
+        jobId,
+        shard: planShard,
+        attempts: 2,
+      });
+      const refused = writer.write(unit(1));
+      await expect(refused).rejects.toThrow(LedgerFencedError);
+      await expect(refused).rejects.toThrow(
+        `Results of shard -1 of job ${jobId} were not recorded: this worker no longer holds the shard`,
+      );
+      expect([...(await finishedIndexes(database, jobId))]).toEqual([0]);
+      const { rows: usage } = await database.query(
+        'SELECT succeeded, input_tokens::int AS input_tokens FROM job_usage WHERE job_id = $1',
+        [jobId],
+      );
+      expect(usage).toEqual([{ succeeded: 1, input_tokens: 3 }]);
+    } finally {
+      // Nobody runs this job: take its task off the queue so later tests' workers do not.
+      await database.query('DELETE FROM job_tasks WHERE job_id = $1', [jobId]);
+    }
+  });
 });
 
 // A worker in another process can share only a real Postgres (PGlite belongs to one process).

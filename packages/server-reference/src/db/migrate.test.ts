@@ -36,72 +36,96 @@ describe.each(testDatabases())('migrate on %s', (kind) => {
     expect(await migrationStatus(test.database)).toEqual({ pending: [] });
   });
 
-  it('004 turns results stored as jsonb into the lines their download sends, with their usage beside them', async () => {
+  it('004 turns results stored as jsonb rows into batches of the lines their download sends', async () => {
     const script = (await loadMigrations()).find((migration) => migration.version === 4)?.sql;
     if (script === undefined) throw new Error('migration 004 is missing');
     const jobId = '00000000-0000-4000-8000-000000000004';
-    const rows = await test.database.transaction(async (transaction) => {
-      // The table as migration 002 made it, in this transaction's temporary schema (which shadows the
-      // real one), so the script runs on it and nothing else is touched.
-      await transaction.query(
-        `CREATE TEMP TABLE job_results (
-           job_id uuid NOT NULL, unit_index integer NOT NULL, status text NOT NULL, result jsonb NOT NULL,
-           created_at timestamptz NOT NULL DEFAULT now(), PRIMARY KEY (job_id, unit_index)) ON COMMIT DROP`,
-      );
+    const batches = await test.database.transaction(async (transaction) => {
+      // The tables as migration 002 made them, in a schema of their own that the script runs in.
+      await transaction.executeScript(`
+        CREATE SCHEMA migration_004;
+        SET LOCAL search_path TO migration_004;
+        CREATE TABLE jobs (id uuid PRIMARY KEY);
+        CREATE TABLE job_results (
+          job_id uuid NOT NULL REFERENCES jobs (id) ON DELETE CASCADE, unit_index integer NOT NULL,
+          status text NOT NULL, result jsonb NOT NULL, created_at timestamptz NOT NULL DEFAULT now(),
+          PRIMARY KEY (job_id, unit_index));`);
+      await transaction.query('INSERT INTO jobs (id) VALUES ($1)', [jobId]);
       await transaction.query(
         `INSERT INTO job_results (job_id, unit_index, status, result) VALUES
+           ($1, 1, 'error', '{"value":null,"raw":null,"error":{"code":"timeout","message":"slow","retryable":true},"usage":{"inputTokens":0,"outputTokens":0,"cachedInputTokens":0,"cacheWriteTokens":0},"cost":null,"durationMs":9}'),
            ($1, 0, 'ok', '{"value":{"a":1},"raw":"{\\"a\\":1}","error":null,"warnings":["w"],"usage":{"inputTokens":5,"outputTokens":2,"cachedInputTokens":0,"cacheWriteTokens":0},"cost":0.5,"attempts":[{"attempt":1,"durationMs":3}],"durationMs":3}'),
-           ($1, 1, 'error', '{"value":null,"raw":null,"error":{"code":"timeout","message":"slow","retryable":true},"usage":{"inputTokens":0,"outputTokens":0,"cachedInputTokens":0,"cacheWriteTokens":0},"cost":null,"durationMs":9}')`,
+           ($1, 1000, 'ok', '{"value":"late","raw":"late","error":null,"warnings":[],"usage":{"inputTokens":1,"outputTokens":1,"cachedInputTokens":0,"cacheWriteTokens":0},"cost":0,"attempts":[],"durationMs":1}')`,
         [jobId],
       );
       await transaction.executeScript(script);
       const { rows } = await transaction.query<Record<string, unknown>>(
-        `SELECT unit_index, status, error_code, input_tokens::int AS input_tokens, output_tokens::int AS output_tokens, cost, line
-           FROM job_results ORDER BY unit_index`,
+        `SELECT first_index, last_index, indexes, error_positions, lines
+           FROM job_result_batches ORDER BY first_index`,
       );
+      await transaction.executeScript('DROP SCHEMA migration_004 CASCADE');
       return rows;
     });
-    expect(rows.map(({ line, ...row }) => ({ ...row, line: JSON.parse(String(line)) }))).toEqual([
+    expect(
+      batches.map(({ lines, ...batch }) => ({
+        ...batch,
+        lines: String(lines)
+          .split('\n')
+          .map((line) => JSON.parse(line) as unknown),
+      })),
+    ).toEqual([
       {
-        unit_index: 0,
-        status: 'ok',
-        error_code: null,
-        input_tokens: 5,
-        output_tokens: 2,
-        cost: 0.5,
-        line: {
-          index: 0,
-          status: 'ok',
-          value: { a: 1 },
-          raw: '{"a":1}',
-          error: null,
-          warnings: ['w'],
-          usage: { inputTokens: 5, outputTokens: 2, cachedInputTokens: 0, cacheWriteTokens: 0 },
-          cost: 0.5,
-          attempts: [{ attempt: 1, durationMs: 3 }],
-          durationMs: 3,
-        },
+        first_index: 0,
+        last_index: 1,
+        indexes: [0, 1],
+        error_positions: [1],
+        lines: [
+          {
+            index: 0,
+            status: 'ok',
+            value: { a: 1 },
+            raw: '{"a":1}',
+            error: null,
+            warnings: ['w'],
+            usage: { inputTokens: 5, outputTokens: 2, cachedInputTokens: 0, cacheWriteTokens: 0 },
+            cost: 0.5,
+            attempts: [{ attempt: 1, durationMs: 3 }],
+            durationMs: 3,
+          },
+          // Recorded before warnings and attempts were kept: the line has empty ones.
+          {
+            index: 1,
+            status: 'error',
+            value: null,
+            raw: null,
+            error: { code: 'timeout', message: 'slow', retryable: true },
+            warnings: [],
+            usage: { inputTokens: 0, outputTokens: 0, cachedInputTokens: 0, cacheWriteTokens: 0 },
+            cost: null,
+            attempts: [],
+            durationMs: 9,
+          },
+        ],
       },
       {
-        unit_index: 1,
-        status: 'error',
-        error_code: 'timeout',
-        input_tokens: 0,
-        output_tokens: 0,
-        cost: null,
-        // Recorded before warnings and attempts were kept: the line has empty ones.
-        line: {
-          index: 1,
-          status: 'error',
-          value: null,
-          raw: null,
-          error: { code: 'timeout', message: 'slow', retryable: true },
-          warnings: [],
-          usage: { inputTokens: 0, outputTokens: 0, cachedInputTokens: 0, cacheWriteTokens: 0 },
-          cost: null,
-          attempts: [],
-          durationMs: 9,
-        },
+        first_index: 1000,
+        last_index: 1000,
+        indexes: [1000],
+        error_positions: [],
+        lines: [
+          {
+            index: 1000,
+            status: 'ok',
+            value: 'late',
+            raw: 'late',
+            error: null,
+            warnings: [],
+            usage: { inputTokens: 1, outputTokens: 1, cachedInputTokens: 0, cacheWriteTokens: 0 },
+            cost: 0,
+            attempts: [],
+            durationMs: 1,
+          },
+        ],
       },
     ]);
   });

@@ -29,6 +29,12 @@ export interface ResultWriterOptions {
   model: string;
   /** The price table's version the costs were computed with. */
   pricingVersion: string;
+  /**
+   * The worker holding the shard's task. A batch is recorded only while the task is still this
+   * worker's; once another worker took the shard over, writes fail with {@link LedgerFencedError} and
+   * record nothing (the new holder sends those units). Without it (tools, tests) nothing is checked.
+   */
+  workerId?: string;
   /** Most results written by one statement. @default 500 */
   maxBatch?: number;
 }
@@ -39,6 +45,38 @@ export interface ResultWriter {
   write(result: UnitResult): Promise<void>;
 }
 
+/**
+ * A batch of results was not recorded because the worker writing it no longer holds the shard's
+ * task: its lease ran out and another worker took the shard over, or the task was handed back.
+ *
+ * @example
+ * ```ts
+ * try {
+ *   await writer.write(result);
+ * } catch (error) {
+ *   if (LedgerFencedError.isInstance(error)) stop('lease-lost');
+ * }
+ * ```
+ */
+export class LedgerFencedError extends Error {
+  readonly code = 'ledger-fenced';
+
+  constructor(
+    readonly jobId: string,
+    readonly shard: number,
+  ) {
+    super(
+      `Results of shard ${shard} of job ${jobId} were not recorded: this worker no longer holds the shard`,
+    );
+    this.name = 'LedgerFencedError';
+  }
+
+  /** True for a {@link LedgerFencedError}, also across module copies. */
+  static isInstance(value: unknown): value is LedgerFencedError {
+    return value instanceof Error && value.name === 'LedgerFencedError';
+  }
+}
+
 interface Pending {
   /** The unit's index in the job (the shard's offset added). */
   index: number;
@@ -47,37 +85,34 @@ interface Pending {
   reject: (error: unknown) => void;
 }
 
-// One statement records a batch of results and, from the rows it actually inserted, the shard's
-// usage and the job's error counts: a unit already in the ledger (a resumed run) adds nothing, so
-// every unit is counted and billed exactly once, and a crash leaves results and usage consistent.
-// The lines travel as one text split on newlines (JSON text has none), the rest as arrays.
+// One statement records a batch — while the writing worker still holds the shard's task, when it
+// names one — with the shard's usage and the job's error counts, so a crash leaves results and
+// usage consistent and every recorded unit is counted (and billed) once. `FOR SHARE` makes a
+// worker taking the shard over (its claim updates the task row) wait for this statement, and read
+// the batch when it looks for the units already done.
 const writeBatchSql = `
-WITH inserted AS (
-  INSERT INTO job_results (job_id, unit_index, status, error_code, input_tokens, output_tokens, cost, line)
-  SELECT $1, x.unit_index, CASE WHEN x.error_code IS NULL THEN 'ok' ELSE 'error' END,
-         x.error_code, x.input_tokens, x.output_tokens, x.cost, x.line
-    FROM unnest($5::int[], $6::text[], $7::bigint[], $8::bigint[], $9::float8[], string_to_array($10, E'\\n'))
-      AS x (unit_index, error_code, input_tokens, output_tokens, cost, line)
-  ON CONFLICT (job_id, unit_index) DO NOTHING
-  RETURNING status, error_code, input_tokens, output_tokens, cost
+WITH batch AS (
+  INSERT INTO job_result_batches (job_id, first_index, last_index, indexes, error_positions, lines)
+  SELECT $1, $6, $7, $8::int[], $9::int[], $10
+   WHERE $5::text IS NULL OR EXISTS (
+     SELECT 1 FROM job_tasks WHERE job_id = $1 AND shard = $2 AND locked_by = $5 FOR SHARE)
+  RETURNING 1
 ), errors AS (
   INSERT INTO job_error_counts (job_id, code, count)
-  SELECT $1, error_code, count(*) FROM inserted WHERE error_code IS NOT NULL GROUP BY 2
+  SELECT $1, code, count(*) FROM unnest($11::text[]) AS code CROSS JOIN batch GROUP BY code
   ON CONFLICT (job_id, code) DO UPDATE SET count = job_error_counts.count + excluded.count
+), usage AS (
+  INSERT INTO job_usage (job_id, shard, pricing_version, model, succeeded, failed, input_tokens, output_tokens, cost)
+  SELECT $1, $2, $3, $4, $12, $13, $14, $15, $16 FROM batch
+  ON CONFLICT (job_id, shard, pricing_version) DO UPDATE SET
+    succeeded = job_usage.succeeded + excluded.succeeded,
+    failed = job_usage.failed + excluded.failed,
+    input_tokens = job_usage.input_tokens + excluded.input_tokens,
+    output_tokens = job_usage.output_tokens + excluded.output_tokens,
+    cost = job_usage.cost + excluded.cost,
+    updated_at = now()
 )
-INSERT INTO job_usage (job_id, shard, pricing_version, model, succeeded, failed, input_tokens, output_tokens, cost)
-SELECT $1, $2, $3, $4,
-       count(*) FILTER (WHERE status = 'ok'), count(*) FILTER (WHERE status = 'error'),
-       coalesce(sum(input_tokens), 0), coalesce(sum(output_tokens), 0),
-       CASE WHEN bool_or(cost IS NULL) THEN NULL ELSE coalesce(sum(cost), 0) END
-  FROM inserted HAVING count(*) > 0
-ON CONFLICT (job_id, shard, pricing_version) DO UPDATE SET
-  succeeded = job_usage.succeeded + excluded.succeeded,
-  failed = job_usage.failed + excluded.failed,
-  input_tokens = job_usage.input_tokens + excluded.input_tokens,
-  output_tokens = job_usage.output_tokens + excluded.output_tokens,
-  cost = job_usage.cost + excluded.cost,
-  updated_at = now()`;
+SELECT count(*)::int AS recorded FROM batch`;
 
 /** The download line of `result` at `index`: what {@link readResults} gives back. */
 function resultLine(index: number, result: UnitResult): string {
@@ -96,54 +131,71 @@ function resultLine(index: number, result: UnitResult): string {
   return JSON.stringify(line);
 }
 
-/** Writes `batch` with its usage under `shard`; units already in the ledger are left as they were. */
+/** Records `batch` (with its usage under `shard`), or throws {@link LedgerFencedError}. */
 async function writeBatch(
   queryable: Queryable,
-  options: { jobId: string; shard: number; model: string; pricingVersion: string },
+  options: { jobId: string; shard: number; model: string; pricingVersion: string; workerId?: string },
   batch: readonly { index: number; result: UnitResult }[],
 ): Promise<void> {
   const indexes: number[] = [];
-  const codes: (string | null)[] = [];
-  const inputTokens: number[] = [];
-  const outputTokens: number[] = [];
-  const costs: (number | null)[] = [];
+  const errorPositions: number[] = [];
+  const errorCodes: string[] = [];
   const lines: string[] = [];
+  let first = Number.POSITIVE_INFINITY;
+  let last = Number.NEGATIVE_INFINITY;
+  let inputTokens = 0;
+  let outputTokens = 0;
+  // Unknown (null) once any unit's price is unknown: never a silent 0.
+  let cost: number | null = 0;
   for (const { index, result } of batch) {
+    if (result.status === 'error') {
+      errorPositions.push(indexes.length);
+      errorCodes.push(result.error?.code ?? 'unknown');
+    }
     indexes.push(index);
-    codes.push(result.status === 'ok' ? null : (result.error?.code ?? 'unknown'));
-    inputTokens.push(result.usage.inputTokens);
-    outputTokens.push(result.usage.outputTokens);
-    costs.push(result.cost);
     lines.push(resultLine(index, result));
+    if (index < first) first = index;
+    if (index > last) last = index;
+    inputTokens += result.usage.inputTokens;
+    outputTokens += result.usage.outputTokens;
+    cost = cost === null || result.cost === null ? null : cost + result.cost;
   }
-  await queryable.query(
+  if (indexes.length === 0) return;
+  const { rows } = await queryable.query<{ recorded: number }>(
     writeBatchSql,
     [
       options.jobId,
       options.shard,
       options.pricingVersion,
       options.model,
-      indexes,
-      codes,
+      options.workerId ?? null,
+      first,
+      last,
+      `{${indexes.join(',')}}`,
+      `{${errorPositions.join(',')}}`,
+      lines.join('\n'),
+      errorCodes,
+      indexes.length - errorPositions.length,
+      errorPositions.length,
       inputTokens,
       outputTokens,
-      costs,
-      lines.join('\n'),
+      cost,
     ],
     { prepare: 'write-results' },
   );
+  if (rows[0]?.recorded !== 1) throw new LedgerFencedError(options.jobId, options.shard);
 }
 
 /**
  * A group-committing writer for the results of one shard run. Results that arrive while a batch is
- * being written are written together by the next statement, so the ledger keeps up with thousands
- * of units a second while each result is still committed before `write` resolves. The engine
- * holds a unit's concurrency slot until then, so units finished but not yet recorded never exceed
- * the concurrency: a crash re-sends at most that many.
+ * being written are written together by the next statement, as one row, so the ledger keeps up
+ * with thousands of units a second while each result is still committed before `write` resolves.
+ * The engine holds a unit's concurrency slot until then, so units finished but not yet recorded
+ * never exceed the concurrency: a crash re-sends at most that many.
  *
  * @example
  * ```ts
- * const writer = createResultWriter(database, { jobId, shard, indexOffset, model, pricingVersion });
+ * const writer = createResultWriter(database, { jobId, shard, indexOffset, model, pricingVersion, workerId });
  * engine.run(source, job, { checkpoint: { isDone, markDone: (result) => writer.write(result) } });
  * ```
  */
@@ -180,9 +232,9 @@ export function createResultWriter(queryable: Queryable, options: ResultWriterOp
 }
 
 /**
- * Writes one finished unit into the ledger at `index` (its own index by default), with its usage
- * under shard 0; a unit already recorded is kept as it was. For tools and tests; workers use
- * {@link createResultWriter}.
+ * Records one finished unit in the ledger at its own index, with its usage under shard 0 by
+ * default. No lease is checked, and nothing stops a unit from being recorded twice: for tools and
+ * tests; workers use {@link createResultWriter}.
  *
  * @example
  * ```ts
@@ -215,60 +267,128 @@ export async function finishedIndexes(
   jobId: string,
   range: { start: number; end: number } = { start: 0, end: 2 ** 31 - 1 },
 ): Promise<Set<number>> {
-  const { rows } = await queryable.query<{ unit_index: number }>(
-    'SELECT unit_index FROM job_results WHERE job_id = $1 AND unit_index >= $2 AND unit_index < $3',
+  const { rows } = await queryable.query<{ indexes: string }>(
+    `SELECT array_to_string(array_agg(i), ',') AS indexes
+       FROM job_result_batches AS b, unnest(b.indexes) AS i
+      WHERE b.job_id = $1 AND b.first_index < $3 AND b.last_index >= $2 AND i >= $2 AND i < $3`,
     [jobId, range.start, range.end],
   );
-  return new Set(rows.map((row) => row.unit_index));
+  const text = rows[0]?.indexes ?? '';
+  return new Set(text === '' ? [] : text.split(',').map(Number));
 }
 
 /**
- * The results of `jobId` in input order as JSON-lines text, a page of up to `pageSize` lines (each
- * ending in a newline) at a time: the stored lines as they are, nothing parsed. This is the
- * `jsonl` download.
+ * How many units of `jobId` are in the ledger, within `[start, end)` when given.
+ *
+ * @example
+ * ```ts
+ * const recorded = await countRecorded(database, jobId);
+ * ```
+ */
+export async function countRecorded(
+  queryable: Queryable,
+  jobId: string,
+  range: { start: number; end: number } = { start: 0, end: 2 ** 31 - 1 },
+): Promise<number> {
+  const { rows } = await queryable.query<{ count: number }>(
+    `SELECT count(*)::int AS count FROM job_result_batches AS b, unnest(b.indexes) AS i
+      WHERE b.job_id = $1 AND b.first_index < $3 AND b.last_index >= $2 AND i >= $2 AND i < $3`,
+    [jobId, range.start, range.end],
+  );
+  return rows[0]?.count ?? 0;
+}
+
+/**
+ * Removes the units of `jobId` that ended in error from the ledger (retry-failed sends them
+ * again); their usage stays counted. Returns how many were removed.
+ *
+ * @example
+ * ```ts
+ * await database.transaction((transaction) => removeFailedResults(transaction, jobId));
+ * ```
+ */
+export async function removeFailedResults(queryable: Queryable, jobId: string): Promise<number> {
+  const { rows } = await queryable.query<{ removed: number }>(
+    `WITH failed AS (
+       SELECT job_id, id, indexes, error_positions, string_to_array(lines, E'\\n') AS lines
+         FROM job_result_batches WHERE job_id = $1 AND cardinality(error_positions) > 0 FOR UPDATE
+     ), kept AS (
+       SELECT f.id, array_agg(f.indexes[p] ORDER BY p) AS indexes,
+              string_agg(f.lines[p], E'\\n' ORDER BY p) AS lines
+         FROM failed AS f, generate_subscripts(f.indexes, 1) AS p
+        WHERE NOT (p - 1 = ANY (f.error_positions))
+        GROUP BY f.id
+     ), rewritten AS (
+       UPDATE job_result_batches AS b
+          SET indexes = k.indexes, lines = k.lines, error_positions = '{}',
+              first_index = (SELECT min(i) FROM unnest(k.indexes) AS i),
+              last_index = (SELECT max(i) FROM unnest(k.indexes) AS i)
+         FROM kept AS k WHERE b.job_id = $1 AND b.id = k.id
+     ), emptied AS (
+       DELETE FROM job_result_batches AS b USING failed AS f
+        WHERE b.job_id = $1 AND b.id = f.id AND NOT EXISTS (SELECT 1 FROM kept AS k WHERE k.id = f.id)
+     )
+     SELECT coalesce(sum(cardinality(error_positions)), 0)::int AS removed FROM failed`,
+    [jobId],
+  );
+  return rows[0]?.removed ?? 0;
+}
+
+/** Most unit indexes one page of a download covers: its lines are sorted in memory. */
+const downloadWindow = 2000;
+
+/**
+ * The results of `jobId` in input order as JSON-lines text, a window of up to 2000 unit indexes at
+ * a time (each line ending in a newline): the stored lines as they are, sorted by index, nothing
+ * parsed. This is the `jsonl` download; results recorded while it runs may or may not be included.
  *
  * @example
  * ```ts
  * for await (const text of readResultText(database, jobId)) process.stdout.write(text);
  * ```
  */
-export async function* readResultText(
-  queryable: Queryable,
-  jobId: string,
-  pageSize = 2000,
-): AsyncGenerator<string> {
-  let after = -1;
-  for (;;) {
-    const { rows } = await queryable.query<{ last: number | null; count: number; text: string | null }>(
-      `SELECT max(unit_index) AS last, count(*)::int AS count, string_agg(line, E'\\n' ORDER BY unit_index) AS text
-         FROM (SELECT unit_index, line FROM job_results WHERE job_id = $1 AND unit_index > $2
-                ORDER BY unit_index LIMIT $3) AS page`,
-      [jobId, after, pageSize],
-      { prepare: 'read-result-text' },
+export async function* readResultText(queryable: Queryable, jobId: string): AsyncGenerator<string> {
+  const { rows: bounds } = await queryable.query<{ first: number | null; last: number | null }>(
+    'SELECT min(first_index) AS first, max(last_index) AS last FROM job_result_batches WHERE job_id = $1',
+    [jobId],
+  );
+  const first = bounds[0]?.first ?? null;
+  const last = bounds[0]?.last ?? null;
+  if (first === null || last === null) return;
+  for (let start = first; start <= last; start += downloadWindow) {
+    const end = start + downloadWindow;
+    const { rows } = await queryable.query<{ indexes: number[]; lines: string }>(
+      `SELECT indexes, lines FROM job_result_batches
+        WHERE job_id = $1 AND first_index < $3 AND last_index >= $2`,
+      [jobId, start, end],
+      { prepare: 'read-result-window' },
     );
-    const page = rows[0];
-    if (page === undefined || page.last === null || page.text === null) return;
-    yield `${page.text}\n`;
-    if (page.count < pageSize) return;
-    after = page.last;
+    const window: { index: number; line: string }[] = [];
+    for (const row of rows) {
+      const lines = row.lines.split('\n');
+      for (let position = 0; position < row.indexes.length; position++) {
+        const index = row.indexes[position] as number;
+        if (index >= start && index < end) window.push({ index, line: lines[position] as string });
+      }
+    }
+    if (window.length === 0) continue;
+    window.sort((a, b) => a.index - b.index);
+    let text = '';
+    for (const entry of window) text += `${entry.line}\n`;
+    yield text;
   }
 }
 
 /**
- * Every result of `jobId` in input order, parsed, read from the database in pages of `pageSize`
- * rows.
+ * Every result of `jobId` in input order, parsed.
  *
  * @example
  * ```ts
  * for await (const line of readResults(database, jobId)) console.log(line.index, line.status);
  * ```
  */
-export async function* readResults(
-  queryable: Queryable,
-  jobId: string,
-  pageSize = 2000,
-): AsyncGenerator<ResultLine> {
-  for await (const text of readResultText(queryable, jobId, pageSize)) {
+export async function* readResults(queryable: Queryable, jobId: string): AsyncGenerator<ResultLine> {
+  for await (const text of readResultText(queryable, jobId)) {
     for (const line of text.split('\n')) if (line !== '') yield JSON.parse(line) as ResultLine;
   }
 }

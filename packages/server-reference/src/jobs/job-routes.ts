@@ -12,7 +12,13 @@ import type { AppContext } from '../http/app-context.js';
 import type { ApiApp } from '../http/create-app.js';
 import { decodeCursor, pageSchema, toPage } from '../http/schemas.js';
 import { enqueueTasks, removeWaitingTasks } from '../worker/job-queue.js';
-import { type ResultLine, readResults, readResultText } from './job-results.js';
+import {
+  countRecorded,
+  type ResultLine,
+  readResults,
+  readResultText,
+  removeFailedResults,
+} from './job-results.js';
 import { createJobBody, createJobHeaders, jobSchema, listJobsQuery, toJob } from './job-schemas.js';
 import { finalStatuses, transitionJob } from './job-status.js';
 import { countResults, findJob, insertJob, type JobRow, type JobSpecRecord, listJobs } from './job-store.js';
@@ -359,18 +365,14 @@ export function jobRoutes(app: ApiApp, context: AppContext): void {
  * any never sent (after a cancel or a failure) — so its plan must run again.
  */
 async function prepareRetry(transaction: Queryable, job: JobRow): Promise<boolean> {
-  await transaction.query("DELETE FROM job_results WHERE job_id = $1 AND status = 'error'", [job.id]);
+  await removeFailedResults(transaction, job.id);
   await transaction.query('UPDATE job_usage SET retried = retried + failed, failed = 0 WHERE job_id = $1', [
     job.id,
   ]);
   await transaction.query('DELETE FROM job_error_counts WHERE job_id = $1', [job.id]);
   // Never planned to the end (cancelled or failed first): everything not in the ledger is left.
   if (job.total_units === null) return true;
-  const { rows } = await transaction.query<{ count: number }>(
-    'SELECT count(*)::int AS count FROM job_results WHERE job_id = $1',
-    [job.id],
-  );
-  return (rows[0]?.count ?? 0) < job.total_units;
+  return (await countRecorded(transaction, job.id)) < job.total_units;
 }
 
 /** Writes result lines as CSV through the adapters' CSV sink (quoting, formula neutralising). */

@@ -7,7 +7,8 @@ import type { Database } from '../db/database.js';
 import type { StorageDriver } from '../storage/storage-driver.js';
 import { systemWallClock, type WallClock } from '../wall-clock.js';
 import { claimTask, taskChannel } from './job-queue.js';
-import { runTask } from './run-job.js';
+import { createProviderCache } from './provider-cache.js';
+import { providerName, runTask } from './run-job.js';
 import { sweepShardInputs } from './shard-inputs.js';
 
 /** Options of {@link createWorker}. */
@@ -103,6 +104,7 @@ export function createWorker(options: WorkerOptions): Worker {
   const leaseMs = options.leaseMs ?? 30_000;
   const logger = options.logger.child({ workerId });
   const shutdown = new AbortController();
+  const providers = createProviderCache({ name: providerName });
   const context = {
     database: options.database,
     storage: options.storage,
@@ -116,6 +118,8 @@ export function createWorker(options: WorkerOptions): Worker {
     shardSize: options.shardSize ?? 2500,
     drainMs: options.drainMs ?? 10_000,
     engineOptions: options.engineOptions ?? {},
+    providers,
+    maxTasks: options.maxTasks ?? 2,
     shutdown: shutdown.signal,
   };
   let loops: Promise<void>[] | undefined;
@@ -146,6 +150,7 @@ export function createWorker(options: WorkerOptions): Worker {
     stopping ??= (async () => {
       shutdown.abort();
       await Promise.all(loops ?? []);
+      await providers.close();
       await (await unlisten)?.();
       logger.info('worker stopped');
     })();
@@ -166,7 +171,7 @@ export function createWorker(options: WorkerOptions): Worker {
           logger.warn({ err: error }, 'could not listen for task notifications; polling only');
           return undefined;
         });
-      const maxTasks = options.maxTasks ?? 2;
+      const { maxTasks } = context;
       loops = Array.from({ length: maxTasks }, () => loop());
       logger.info({ maxTasks }, 'worker started');
     },

@@ -1,20 +1,17 @@
 import { AdapterError } from '@llmbatch/adapters';
 import type { Unit } from '@llmbatch/core';
-import {
-  createAnthropicProvider,
-  createEngine,
-  createOpenAICompatibleProvider,
-  createPriceTable,
-  type EngineOptions,
-  LLMBatchError,
-  type Provider,
-} from '@llmbatch/core';
+import { createEngine, createPriceTable, type EngineOptions, LLMBatchError } from '@llmbatch/core';
 import type { Logger } from 'pino';
 import type { KeyRing } from '../crypto/key-ring.js';
 import type { Database, Queryable } from '../db/database.js';
 import { openSource } from '../files/file-format.js';
 import { type FileRow, findFile } from '../files/file-store.js';
-import { createResultWriter, finishedIndexes } from '../jobs/job-results.js';
+import {
+  countRecorded,
+  createResultWriter,
+  finishedIndexes,
+  LedgerFencedError,
+} from '../jobs/job-results.js';
 import { transitionJob } from '../jobs/job-status.js';
 import { findJobForWorker, type JobRow } from '../jobs/job-store.js';
 import { readProviderKey } from '../provider-keys/provider-key-store.js';
@@ -23,12 +20,14 @@ import { objectKeyFor, StorageError } from '../storage/storage-driver.js';
 import type { WallClock } from '../wall-clock.js';
 import {
   type ClaimedTask,
+  defaultMaxParallelShards,
   enqueueTasks,
   planShard,
   releaseTask,
   removeTasks,
   renewLease,
 } from './job-queue.js';
+import type { ProviderCache } from './provider-cache.js';
 import { readShardInput, writeShardInputs } from './shard-inputs.js';
 
 /** What running one task needs. */
@@ -47,6 +46,10 @@ export interface RunTaskContext {
   /** Milliseconds in-flight units may take to finish after a shutdown before they are aborted. */
   drainMs: number;
   engineOptions: Omit<EngineOptions, 'providers' | 'providerConfig' | 'concurrency'>;
+  /** The providers of the jobs this worker runs, shared by their shards. */
+  providers: ProviderCache;
+  /** Tasks this worker runs at once (shards of one job among them share a provider). */
+  maxTasks: number;
   /** Aborted when the worker shuts down: no new units start, the task goes back to the queue. */
   shutdown: AbortSignal;
 }
@@ -54,22 +57,8 @@ export interface RunTaskContext {
 /** Why a task stopped before the end of its work. */
 type StopReason = 'cancel' | 'job-ended' | 'lease-lost' | 'shutdown';
 
-const providerName = 'tenant';
-
-/**
- * The tenant's provider for one shard run. Its connections are capped at the job's concurrency: one
- * per call in flight, reused from call to call, instead of new ones opened while a finished call's
- * connection is not yet free again.
- */
-function buildProvider(
-  key: { provider: string; baseUrl: string | null; apiKey: string },
-  concurrency: number,
-): Provider {
-  const base = { maxConnections: concurrency, ...(key.baseUrl === null ? {} : { baseURL: key.baseUrl }) };
-  if (key.provider === 'anthropic')
-    return createAnthropicProvider({ name: providerName, apiKey: key.apiKey, ...base });
-  return createOpenAICompatibleProvider({ name: providerName, apiKey: key.apiKey, ...base });
-}
+/** The name the engine knows a job's provider by (`tenant:<model>`). */
+export const providerName = 'tenant';
 
 /** Locks the job row: shard completions and cancels of one job happen one at a time. */
 async function lockJob(transaction: Queryable, jobId: string): Promise<JobRow | undefined> {
@@ -164,19 +153,20 @@ async function loadInputs(
   return { file, key };
 }
 
-/** Units of shard ranges that have no result yet, by shard. */
+/** The shards among `shards` that have units without a result yet. */
 async function shardsWithMissingUnits(queryable: Queryable, jobId: string, shards: readonly number[]) {
   if (shards.length === 0) return [];
-  const { rows } = await queryable.query<{ shard: number }>(
-    `SELECT s.shard FROM job_shards AS s
-      WHERE s.job_id = $1 AND s.shard = ANY(string_to_array($2, ',')::int[]) AND (
-        SELECT count(*) FROM job_results AS r
-         WHERE r.job_id = s.job_id AND r.unit_index >= s.start_index AND r.unit_index < s.end_index
-      ) < s.end_index - s.start_index
-      ORDER BY s.shard`,
+  const { rows } = await queryable.query<{ shard: number; start_index: number; end_index: number }>(
+    `SELECT shard, start_index, end_index FROM job_shards
+      WHERE job_id = $1 AND shard = ANY(string_to_array($2, ',')::int[]) ORDER BY shard`,
     [jobId, shards.join(',')],
   );
-  return rows.map((row) => row.shard);
+  const missing: number[] = [];
+  for (const row of rows) {
+    const recorded = await countRecorded(queryable, jobId, { start: row.start_index, end: row.end_index });
+    if (recorded < row.end_index - row.start_index) missing.push(row.shard);
+  }
+  return missing;
 }
 
 /**
@@ -321,11 +311,16 @@ async function runShard(context: RunTaskContext, task: ClaimedTask, job: JobRow,
   }
   const inputs = await loadInputs(context, job);
   if (inputs === undefined) return;
+  // Connections for every shard of the job this worker may run at once, one per call in flight.
+  const shardsHere = Math.min(context.maxTasks, job.spec.maxParallelShards ?? defaultMaxParallelShards);
+  const lent = context.providers.lend(job.id, inputs.key, {
+    maxConnections: job.spec.concurrency * shardsHere,
+  });
   const prices = context.engineOptions.prices ?? createPriceTable();
   const engine = createEngine({
     ...context.engineOptions,
     prices,
-    providers: { [providerName]: buildProvider(inputs.key, job.spec.concurrency) },
+    providers: { [providerName]: lent.provider },
     concurrency: job.spec.concurrency,
   });
   const start = range.start_index;
@@ -336,6 +331,7 @@ async function runShard(context: RunTaskContext, task: ClaimedTask, job: JobRow,
     indexOffset: start,
     model: job.spec.model,
     pricingVersion: prices.pricingVersion,
+    workerId: context.workerId,
   });
   const controller = new AbortController();
   let stopReason: StopReason | undefined;
@@ -371,7 +367,12 @@ async function runShard(context: RunTaskContext, task: ClaimedTask, job: JobRow,
           ordered: false,
           checkpoint: {
             isDone: (_key, index) => done.has(start + index),
-            markDone: (result) => writer.write(result),
+            markDone: (result) =>
+              writer.write(result).catch((error: unknown) => {
+                // Another worker has the shard now: stop, it sends what this one could not record.
+                if (LedgerFencedError.isInstance(error)) stop('lease-lost');
+                throw error;
+              }),
           },
         },
       );
