@@ -4,7 +4,7 @@ import { emptyUsage } from '@llmbatch/core';
 import type { FakeProvider } from '@llmbatch/core/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
-  createResultWriter,
+  createResultLedger,
   finishedIndexes,
   LedgerFencedError,
   recordResult,
@@ -196,9 +196,10 @@ describe.each(testDatabases())('worker recovery on %s', (kind) => {
     }
   }, 120_000);
 
-  it('records nothing more for a worker whose shard was taken over: its batch is refused and not counted', async () => {
+  it('records nothing more for a worker whose shard was taken over, and still records its other shards', async () => {
     const database = test.database.database;
-    const jobId = await createJob(10);
+    const taken = await createJob(10);
+    const kept = await createJob(10);
     const unit = (index: number) => ({
       index,
       key: String(index),
@@ -211,38 +212,62 @@ describe.each(testDatabases())('worker recovery on %s', (kind) => {
       attempts: [],
       durationMs: 1,
     });
+    const target = (jobId: string) => ({
+      jobId,
+      shard: planShard,
+      indexOffset: 0,
+      model: 'fake-model',
+      pricingVersion: 'test',
+    });
     try {
-      expect(await claimTask(database, 'old-worker', 200)).toEqual({ jobId, shard: planShard, attempts: 1 });
-      const writer = createResultWriter(database, {
-        jobId,
+      expect(await claimTask(database, 'old-worker', 200)).toEqual({
+        jobId: taken,
         shard: planShard,
-        indexOffset: 0,
-        model: 'fake-model',
-        pricingVersion: 'test',
-        workerId: 'old-worker',
+        attempts: 1,
       });
-      await writer.write(unit(0));
-      // The old worker stalls past its lease; another worker takes the task over.
+      expect(await claimTask(database, 'old-worker', 200)).toEqual({
+        jobId: kept,
+        shard: planShard,
+        attempts: 1,
+      });
+      // One ledger for the worker: writes of both shards made together go out as one statement.
+      const ledger = createResultLedger(database, { workerId: 'old-worker' });
+      const [takenWriter, keptWriter] = [ledger.writer(target(taken)), ledger.writer(target(kept))];
+      await Promise.all([takenWriter.write(unit(0)), keptWriter.write(unit(0))]);
+      // The old worker stalls past its leases; another worker takes the first task over.
       await new Promise((resolve) => setTimeout(resolve, 250));
       expect(await claimTask(database, 'new-worker', 60_000)).toEqual({
-        jobId,
+        jobId: taken,
         shard: planShard,
         attempts: 2,
       });
-      const refused = writer.write(unit(1));
-      await expect(refused).rejects.toThrow(LedgerFencedError);
-      await expect(refused).rejects.toThrow(
-        `Results of shard -1 of job ${jobId} were not recorded: this worker no longer holds the shard`,
+      const [refused, recorded] = await Promise.allSettled([
+        takenWriter.write(unit(1)),
+        keptWriter.write(unit(1)),
+      ]);
+      expect(recorded).toEqual({ status: 'fulfilled', value: undefined });
+      expect(refused.status).toBe('rejected');
+      const reason = (refused as PromiseRejectedResult).reason as unknown;
+      expect(LedgerFencedError.isInstance(reason)).toBe(true);
+      expect((reason as Error).message).toBe(
+        `Results of shard -1 of job ${taken} were not recorded: this worker no longer holds the shard`,
       );
-      expect([...(await finishedIndexes(database, jobId))]).toEqual([0]);
+      expect([...(await finishedIndexes(database, taken))]).toEqual([0]);
+      expect([...(await finishedIndexes(database, kept))].sort()).toEqual([0, 1]);
       const { rows: usage } = await database.query(
-        'SELECT succeeded, input_tokens::int AS input_tokens FROM job_usage WHERE job_id = $1',
-        [jobId],
+        `SELECT job_id, succeeded, input_tokens::int AS input_tokens FROM job_usage
+          WHERE job_id = ANY(string_to_array($1, ',')::uuid[]) ORDER BY succeeded`,
+        [`${taken},${kept}`],
       );
-      expect(usage).toEqual([{ succeeded: 1, input_tokens: 3 }]);
+      expect(usage).toEqual([
+        { job_id: taken, succeeded: 1, input_tokens: 3 },
+        { job_id: kept, succeeded: 2, input_tokens: 6 },
+      ]);
     } finally {
-      // Nobody runs this job: take its task off the queue so later tests' workers do not.
-      await database.query('DELETE FROM job_tasks WHERE job_id = $1', [jobId]);
+      // Nobody runs these jobs: take their tasks off the queue so later tests' workers do not.
+      await database.query("DELETE FROM job_tasks WHERE job_id = ANY(string_to_array($1, ',')::uuid[])", [
+        `${taken},${kept}`,
+      ]);
     }
   });
 });

@@ -19,7 +19,7 @@ export interface ResultLine {
 }
 
 /** Where the results of one shard run go and what their usage is recorded under. */
-export interface ResultWriterOptions {
+export interface ShardResultsTarget {
   jobId: string;
   /** The shard the results belong to (usage is recorded per shard). */
   shard: number;
@@ -29,20 +29,31 @@ export interface ResultWriterOptions {
   model: string;
   /** The price table's version the costs were computed with. */
   pricingVersion: string;
+}
+
+/** Options of {@link createResultLedger}. */
+export interface ResultLedgerOptions {
   /**
-   * The worker holding the shard's task. A batch is recorded only while the task is still this
-   * worker's; once another worker took the shard over, writes fail with {@link LedgerFencedError} and
-   * record nothing (the new holder sends those units). Without it (tools, tests) nothing is checked.
+   * The worker writing. A shard's batch is recorded only while the shard's task is still this
+   * worker's; once another worker took the shard over, its writes fail with {@link LedgerFencedError}
+   * and record nothing (the new holder sends those units). Without it (tools, tests) nothing is
+   * checked.
    */
   workerId?: string;
-  /** Most results written by one statement. @default 500 */
+  /** Most results written by one statement. @default 1000 */
   maxBatch?: number;
 }
 
-/** Writes results of one shard run into the ledger; see {@link createResultWriter}. */
+/** Writes results of one shard run into the ledger; see {@link createResultLedger}. */
 export interface ResultWriter {
   /** Queues `result` and resolves once it is committed (with its usage). */
   write(result: UnitResult): Promise<void>;
+}
+
+/** The ledger writes of one worker process; see {@link createResultLedger}. */
+export interface ResultLedger {
+  /** A writer for the results of one shard run. */
+  writer(target: ShardResultsTarget): ResultWriter;
 }
 
 /**
@@ -78,6 +89,7 @@ export class LedgerFencedError extends Error {
 }
 
 interface Pending {
+  target: ShardResultsTarget;
   /** The unit's index in the job (the shard's offset added). */
   index: number;
   result: UnitResult;
@@ -85,25 +97,36 @@ interface Pending {
   reject: (error: unknown) => void;
 }
 
-// One statement records a batch — while the writing worker still holds the shard's task, when it
-// names one — with the shard's usage and the job's error counts, so a crash leaves results and
-// usage consistent and every recorded unit is counted (and billed) once. `FOR SHARE` makes a
-// worker taking the shard over (its claim updates the task row) wait for this statement, and read
-// the batch when it looks for the units already done.
-const writeBatchSql = `
-WITH batch AS (
+// One statement records a batch of every shard that has results waiting — each only while the
+// writing worker still holds that shard's task, when it names one — with the shards' usage and the
+// jobs' error counts, so a crash leaves results and usage consistent and every recorded unit is
+// counted (and billed) once. `FOR SHARE` makes a worker taking a shard over (its claim updates the
+// task row) wait for this statement, and then read the batch when it looks for the units done.
+// The batches' lines travel as one text, a batch's lines separated by newlines and batches by the
+// record separator (U+001E): JSON text contains neither raw, and a text array would cost escaping
+// every quote. Index lists likewise, separated by semicolons.
+const writeBatchesSql = `
+WITH input AS (
+  SELECT * FROM unnest($2::uuid[], $3::int[], $4::text[], $5::text[], $6::int[], $7::int[],
+                       string_to_array($8, ';'), string_to_array($9, ';'), string_to_array($10, chr(30)),
+                       $11::int[], $12::int[], $13::bigint[], $14::bigint[], $15::float8[])
+    WITH ORDINALITY AS x (job_id, shard, pricing_version, model, first_index, last_index, indexes, error_positions,
+                          lines, succeeded, failed, input_tokens, output_tokens, cost, n)
+), allowed AS MATERIALIZED (
+  SELECT * FROM input AS x
+   WHERE $1::text IS NULL OR EXISTS (
+     SELECT 1 FROM job_tasks AS t WHERE t.job_id = x.job_id AND t.shard = x.shard AND t.locked_by = $1 FOR SHARE)
+), batches AS (
   INSERT INTO job_result_batches (job_id, first_index, last_index, indexes, error_positions, lines)
-  SELECT $1, $6, $7, $8::int[], $9::int[], $10
-   WHERE $5::text IS NULL OR EXISTS (
-     SELECT 1 FROM job_tasks WHERE job_id = $1 AND shard = $2 AND locked_by = $5 FOR SHARE)
-  RETURNING 1
+  SELECT job_id, first_index, last_index, indexes::int[], error_positions::int[], lines FROM allowed
 ), errors AS (
   INSERT INTO job_error_counts (job_id, code, count)
-  SELECT $1, code, count(*) FROM unnest($11::text[]) AS code CROSS JOIN batch GROUP BY code
+  SELECT a.job_id, e.code, count(*) FROM unnest($16::int[], $17::text[]) AS e (n, code) JOIN allowed AS a ON a.n = e.n
+   GROUP BY a.job_id, e.code
   ON CONFLICT (job_id, code) DO UPDATE SET count = job_error_counts.count + excluded.count
 ), usage AS (
   INSERT INTO job_usage (job_id, shard, pricing_version, model, succeeded, failed, input_tokens, output_tokens, cost)
-  SELECT $1, $2, $3, $4, $12, $13, $14, $15, $16 FROM batch
+  SELECT job_id, shard, pricing_version, model, succeeded, failed, input_tokens, output_tokens, cost FROM allowed
   ON CONFLICT (job_id, shard, pricing_version) DO UPDATE SET
     succeeded = job_usage.succeeded + excluded.succeeded,
     failed = job_usage.failed + excluded.failed,
@@ -112,7 +135,7 @@ WITH batch AS (
     cost = job_usage.cost + excluded.cost,
     updated_at = now()
 )
-SELECT count(*)::int AS recorded FROM batch`;
+SELECT n::int AS n FROM allowed`;
 
 /** The download line of `result` at `index`: what {@link readResults} gives back. */
 function resultLine(index: number, result: UnitResult): string {
@@ -131,102 +154,171 @@ function resultLine(index: number, result: UnitResult): string {
   return JSON.stringify(line);
 }
 
-/** Records `batch` (with its usage under `shard`), or throws {@link LedgerFencedError}. */
-async function writeBatch(
-  queryable: Queryable,
-  options: { jobId: string; shard: number; model: string; pricingVersion: string; workerId?: string },
-  batch: readonly { index: number; result: UnitResult }[],
-): Promise<void> {
-  const indexes: number[] = [];
-  const errorPositions: number[] = [];
-  const errorCodes: string[] = [];
-  const lines: string[] = [];
-  let first = Number.POSITIVE_INFINITY;
-  let last = Number.NEGATIVE_INFINITY;
-  let inputTokens = 0;
-  let outputTokens = 0;
-  // Unknown (null) once any unit's price is unknown: never a silent 0.
-  let cost: number | null = 0;
-  for (const { index, result } of batch) {
-    if (result.status === 'error') {
-      errorPositions.push(indexes.length);
-      errorCodes.push(result.error?.code ?? 'unknown');
-    }
-    indexes.push(index);
-    lines.push(resultLine(index, result));
-    if (index < first) first = index;
-    if (index > last) last = index;
-    inputTokens += result.usage.inputTokens;
-    outputTokens += result.usage.outputTokens;
-    cost = cost === null || result.cost === null ? null : cost + result.cost;
-  }
-  if (indexes.length === 0) return;
-  const { rows } = await queryable.query<{ recorded: number }>(
-    writeBatchSql,
-    [
-      options.jobId,
-      options.shard,
-      options.pricingVersion,
-      options.model,
-      options.workerId ?? null,
-      first,
-      last,
-      `{${indexes.join(',')}}`,
-      `{${errorPositions.join(',')}}`,
-      lines.join('\n'),
-      errorCodes,
-      indexes.length - errorPositions.length,
-      errorPositions.length,
-      inputTokens,
-      outputTokens,
-      cost,
-    ],
-    { prepare: 'write-results' },
-  );
-  if (rows[0]?.recorded !== 1) throw new LedgerFencedError(options.jobId, options.shard);
+/** A shard's part of one write: its results, in the order they finished. */
+interface ShardBatch {
+  target: ShardResultsTarget;
+  items: { index: number; result: UnitResult }[];
 }
 
 /**
- * A group-committing writer for the results of one shard run. Results that arrive while a batch is
- * being written are written together by the next statement, as one row, so the ledger keeps up
- * with thousands of units a second while each result is still committed before `write` resolves.
- * The engine holds a unit's concurrency slot until then, so units finished but not yet recorded
- * never exceed the concurrency: a crash re-sends at most that many.
+ * Records `batches` (one per shard, with their usage) in one statement and returns the positions
+ * of those recorded: all of them without `workerId`, else those whose shard the worker still holds.
+ */
+async function writeBatches(
+  queryable: Queryable,
+  workerId: string | undefined,
+  batches: readonly ShardBatch[],
+): Promise<Set<number>> {
+  const columns = {
+    jobIds: [] as string[],
+    shards: [] as number[],
+    pricingVersions: [] as string[],
+    models: [] as string[],
+    firsts: [] as number[],
+    lasts: [] as number[],
+    indexes: [] as string[],
+    errorPositions: [] as string[],
+    lines: [] as string[],
+    succeeded: [] as number[],
+    failed: [] as number[],
+    inputTokens: [] as number[],
+    outputTokens: [] as number[],
+    costs: [] as (number | null)[],
+    errorBatches: [] as number[],
+    errorCodes: [] as string[],
+  };
+  for (const { target, items } of batches) {
+    const batchNumber = columns.jobIds.length + 1;
+    const indexes: number[] = [];
+    const errorPositions: number[] = [];
+    let lines = '';
+    let first = Number.POSITIVE_INFINITY;
+    let last = Number.NEGATIVE_INFINITY;
+    let inputTokens = 0;
+    let outputTokens = 0;
+    // Unknown (null) once any unit's price is unknown: never a silent 0.
+    let cost: number | null = 0;
+    for (const { index, result } of items) {
+      if (result.status === 'error') {
+        errorPositions.push(indexes.length);
+        columns.errorBatches.push(batchNumber);
+        columns.errorCodes.push(result.error?.code ?? 'unknown');
+      }
+      lines += indexes.length === 0 ? resultLine(index, result) : `\n${resultLine(index, result)}`;
+      indexes.push(index);
+      if (index < first) first = index;
+      if (index > last) last = index;
+      inputTokens += result.usage.inputTokens;
+      outputTokens += result.usage.outputTokens;
+      cost = cost === null || result.cost === null ? null : cost + result.cost;
+    }
+    columns.jobIds.push(target.jobId);
+    columns.shards.push(target.shard);
+    columns.pricingVersions.push(target.pricingVersion);
+    columns.models.push(target.model);
+    columns.firsts.push(first);
+    columns.lasts.push(last);
+    columns.indexes.push(`{${indexes.join(',')}}`);
+    columns.errorPositions.push(`{${errorPositions.join(',')}}`);
+    columns.lines.push(lines);
+    columns.succeeded.push(indexes.length - errorPositions.length);
+    columns.failed.push(errorPositions.length);
+    columns.inputTokens.push(inputTokens);
+    columns.outputTokens.push(outputTokens);
+    columns.costs.push(cost);
+  }
+  const { rows } = await queryable.query<{ n: number }>(
+    writeBatchesSql,
+    [
+      workerId ?? null,
+      columns.jobIds,
+      columns.shards,
+      columns.pricingVersions,
+      columns.models,
+      columns.firsts,
+      columns.lasts,
+      columns.indexes.join(';'),
+      columns.errorPositions.join(';'),
+      columns.lines.join('\u001e'),
+      columns.succeeded,
+      columns.failed,
+      columns.inputTokens,
+      columns.outputTokens,
+      columns.costs,
+      columns.errorBatches,
+      columns.errorCodes,
+    ],
+    { prepare: 'write-result-batches' },
+  );
+  return new Set(rows.map((row) => row.n - 1));
+}
+
+/**
+ * A worker's group-committing ledger writer. Results of every shard the worker runs that arrive
+ * while a write is in progress are written together by the next statement, one row per shard, so
+ * the ledger keeps up with thousands of units a second while each result is still committed before
+ * its `write` resolves. The engine holds a unit's concurrency slot until then, so units finished
+ * but not yet recorded never exceed the concurrency: a crash re-sends at most that many.
  *
  * @example
  * ```ts
- * const writer = createResultWriter(database, { jobId, shard, indexOffset, model, pricingVersion, workerId });
+ * const ledger = createResultLedger(database, { workerId });
+ * const writer = ledger.writer({ jobId, shard, indexOffset, model, pricingVersion });
  * engine.run(source, job, { checkpoint: { isDone, markDone: (result) => writer.write(result) } });
  * ```
  */
-export function createResultWriter(queryable: Queryable, options: ResultWriterOptions): ResultWriter {
-  const maxBatch = options.maxBatch ?? 500;
+export function createResultLedger(queryable: Queryable, options: ResultLedgerOptions = {}): ResultLedger {
+  const maxBatch = options.maxBatch ?? 1000;
   let pending: Pending[] = [];
   let writing = false;
 
   async function drain(): Promise<void> {
     while (pending.length > 0) {
-      const batch = pending.length <= maxBatch ? pending : pending.slice(0, maxBatch);
+      const taken = pending.length <= maxBatch ? pending : pending.slice(0, maxBatch);
       pending = pending.length <= maxBatch ? [] : pending.slice(maxBatch);
+      const byTarget = new Map<ShardResultsTarget, Pending[]>();
+      for (const item of taken) {
+        const items = byTarget.get(item.target);
+        if (items === undefined) byTarget.set(item.target, [item]);
+        else items.push(item);
+      }
+      const groups = [...byTarget.values()];
       try {
-        await writeBatch(queryable, options, batch);
-        for (const item of batch) item.resolve();
+        const recorded = await writeBatches(
+          queryable,
+          options.workerId,
+          groups.map((items) => ({ target: (items[0] as Pending).target, items })),
+        );
+        groups.forEach((items, position) => {
+          const { target } = items[0] as Pending;
+          const fenced = recorded.has(position)
+            ? undefined
+            : new LedgerFencedError(target.jobId, target.shard);
+          for (const item of items) {
+            if (fenced === undefined) item.resolve();
+            else item.reject(fenced);
+          }
+        });
       } catch (error) {
-        for (const item of batch) item.reject(error);
+        for (const item of taken) item.reject(error);
       }
     }
     writing = false;
   }
 
   return {
-    write(result) {
-      return new Promise<void>((resolve, reject) => {
-        pending.push({ index: result.index + options.indexOffset, result, resolve, reject });
-        if (!writing) {
-          writing = true;
-          setImmediate(() => void drain());
-        }
-      });
+    writer(target) {
+      return {
+        write(result) {
+          return new Promise<void>((resolve, reject) => {
+            pending.push({ target, index: result.index + target.indexOffset, result, resolve, reject });
+            if (!writing) {
+              writing = true;
+              setImmediate(() => void drain());
+            }
+          });
+        },
+      };
     },
   };
 }
@@ -234,7 +326,7 @@ export function createResultWriter(queryable: Queryable, options: ResultWriterOp
 /**
  * Records one finished unit in the ledger at its own index, with its usage under shard 0 by
  * default. No lease is checked, and nothing stops a unit from being recorded twice: for tools and
- * tests; workers use {@link createResultWriter}.
+ * tests; workers use {@link createResultLedger}.
  *
  * @example
  * ```ts
@@ -247,9 +339,8 @@ export async function recordResult(
   result: UnitResult,
   options: { model: string; pricingVersion: string; shard?: number },
 ): Promise<void> {
-  await writeBatch(queryable, { jobId, shard: options.shard ?? 0, ...options }, [
-    { index: result.index, result },
-  ]);
+  const target = { jobId, shard: options.shard ?? 0, indexOffset: 0, ...options };
+  await writeBatches(queryable, undefined, [{ target, items: [{ index: result.index, result }] }]);
 }
 
 /**

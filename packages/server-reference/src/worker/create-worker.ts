@@ -4,6 +4,7 @@ import type { EngineOptions } from '@llmbatch/core';
 import type { Logger } from 'pino';
 import type { KeyRing } from '../crypto/key-ring.js';
 import type { Database } from '../db/database.js';
+import { createResultLedger } from '../jobs/job-results.js';
 import type { StorageDriver } from '../storage/storage-driver.js';
 import { systemWallClock, type WallClock } from '../wall-clock.js';
 import { claimTask, taskChannel } from './job-queue.js';
@@ -119,6 +120,7 @@ export function createWorker(options: WorkerOptions): Worker {
     drainMs: options.drainMs ?? 10_000,
     engineOptions: options.engineOptions ?? {},
     providers,
+    results: createResultLedger(options.database, { workerId }),
     maxTasks: options.maxTasks ?? 2,
     shutdown: shutdown.signal,
   };

@@ -6,12 +6,7 @@ import type { KeyRing } from '../crypto/key-ring.js';
 import type { Database, Queryable } from '../db/database.js';
 import { openSource } from '../files/file-format.js';
 import { type FileRow, findFile } from '../files/file-store.js';
-import {
-  countRecorded,
-  createResultWriter,
-  finishedIndexes,
-  LedgerFencedError,
-} from '../jobs/job-results.js';
+import { countRecorded, finishedIndexes, LedgerFencedError, type ResultLedger } from '../jobs/job-results.js';
 import { transitionJob } from '../jobs/job-status.js';
 import { findJobForWorker, type JobRow } from '../jobs/job-store.js';
 import { readProviderKey } from '../provider-keys/provider-key-store.js';
@@ -46,6 +41,8 @@ export interface RunTaskContext {
   /** Milliseconds in-flight units may take to finish after a shutdown before they are aborted. */
   drainMs: number;
   engineOptions: Omit<EngineOptions, 'providers' | 'providerConfig' | 'concurrency'>;
+  /** Where this worker's shard runs record their results (one group-committing writer for all). */
+  results: ResultLedger;
   /** The providers of the jobs this worker runs, shared by their shards. */
   providers: ProviderCache;
   /** Tasks this worker runs at once (shards of one job among them share a provider). */
@@ -124,12 +121,24 @@ function watchTask(context: RunTaskContext, task: ClaimedTask, stop: (reason: St
   };
 }
 
-/** The units of `source` until `stopped()` says so (then the source is closed). */
-async function* untilStopped(source: AsyncIterable<Unit>, stopped: () => boolean): AsyncGenerator<Unit> {
-  for await (const unit of source) {
-    if (stopped()) return;
-    yield unit;
-  }
+/**
+ * The units of `source` until `stopped()` says so (then the source is closed). A plain iterator
+ * rather than an async generator: it hands on the source's own promises, adding nothing per unit.
+ */
+function untilStopped(source: AsyncIterable<Unit>, stopped: () => boolean): AsyncIterable<Unit> {
+  return {
+    [Symbol.asyncIterator]() {
+      const inner = source[Symbol.asyncIterator]();
+      const end = async (): Promise<IteratorResult<Unit>> => {
+        await inner.return?.();
+        return { done: true, value: undefined };
+      };
+      return {
+        next: () => (stopped() ? end() : inner.next()),
+        return: end,
+      };
+    },
+  };
 }
 
 /** Reads what a task of `job` needs, or fails the job saying which part is gone. */
@@ -325,13 +334,12 @@ async function runShard(context: RunTaskContext, task: ClaimedTask, job: JobRow,
   });
   const start = range.start_index;
   const done = await finishedIndexes(database, job.id, { start, end: range.end_index });
-  const writer = createResultWriter(database, {
+  const writer = context.results.writer({
     jobId: job.id,
     shard: task.shard,
     indexOffset: start,
     model: job.spec.model,
     pricingVersion: prices.pricingVersion,
-    workerId: context.workerId,
   });
   const controller = new AbortController();
   let stopReason: StopReason | undefined;
