@@ -1,7 +1,7 @@
 // The command line as a whole process: reads a CSV, calls the fake provider, writes JSONL — beside a
 // raw undici Pool loop doing the same requests, in one run.
 //
-//   pnpm bench --only cli [--units 100000,1000000] [--repeats 3] [--concurrency 256]
+//   pnpm bench --only cli [--units 100000,1000000] [--repeats 3] [--large-repeats 1] [--concurrency 256]
 import { createReadStream, createWriteStream } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { createRequire } from 'node:module';
@@ -25,12 +25,14 @@ export async function main(argv) {
     options: {
       units: { type: 'string', default: '100000,1000000' },
       repeats: { type: 'string', default: '3' },
+      'large-repeats': { type: 'string', default: '1' },
       concurrency: { type: 'string', default: '256' },
     },
     strict: false,
   });
   const sizes = String(values.units).split(',').map(Number);
   const repeats = Number(values.repeats);
+  const largeRepeats = Number(values['large-repeats']);
   const concurrency = Number(values.concurrency);
   const dir = await mkdtemp(join(tmpdir(), 'llmbatch-bench-cli-'));
   const server = await startFakeProviderProcess({ latencyMs: 0 });
@@ -41,8 +43,9 @@ export async function main(argv) {
       await writeCsv(csv, units);
       const cli = [];
       const raw = [];
-      // 1e6 rows take minutes per run: measure them once, the 1e5 rows `repeats` times.
-      const times = units > 200_000 ? 1 : repeats;
+      // Sizes above 200,000 rows run `--large-repeats` times (default 1: 1e6 rows take about two minutes
+      // a run here, raw loop included), the others `--repeats` times.
+      const times = units > 200_000 ? largeRepeats : repeats;
       for (let round = 0; round < times; round++) {
         raw.push(
           await runJsonChild(rawWorker, [

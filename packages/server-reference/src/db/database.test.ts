@@ -29,13 +29,15 @@ describe.each(testDatabases())('database interface on %s', (kind) => {
       });
       expect([first.rows, second.rows]).toEqual([[{ n: 4 }], [{ n: 10 }]]);
       if (kind !== 'postgres') return undefined;
-      // On Postgres the connection keeps it prepared (PGlite, in-process, has nothing to save).
-      const { rows } = await transaction.query<{ name: string }>(
-        "SELECT name FROM pg_prepared_statements WHERE name = 'llmbatch_double'",
+      // On Postgres the connection keeps it prepared (PGlite, in-process, has nothing to save), with
+      // one plan for any values rather than a new plan per execution.
+      const { rows } = await transaction.query<{ name: string; generic_plans: string; custom_plans: string }>(
+        "SELECT name, generic_plans, custom_plans FROM pg_prepared_statements WHERE name = 'llmbatch_double'",
       );
       return rows;
     });
-    if (kind === 'postgres') expect(names).toEqual([{ name: 'llmbatch_double' }]);
+    if (kind === 'postgres')
+      expect(names).toEqual([{ name: 'llmbatch_double', generic_plans: '2', custom_plans: '0' }]);
   });
 
   it('passes values as parameters, never as SQL', async () => {

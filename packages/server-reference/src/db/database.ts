@@ -24,7 +24,7 @@ export interface QueryResult<Row> {
 export interface QueryOptions {
   /**
    * Prepares the statement once per connection under this name (Postgres; PGlite ignores it), for
-   * hot statements. Only for statements whose result columns never change — not `SELECT *` or
+   * hot statements; it keeps one plan for any values (`plan_cache_mode=force_generic_plan`). Only for statements whose result columns never change — not `SELECT *` or
    * `RETURNING *`, whose prepared plan a later migration adding a column would break.
    */
   prepare?: string;
