@@ -64,7 +64,8 @@ describe.each(testDatabases())('job shards, usage, retry-failed and CSV results 
           "SELECT locked_by FROM job_tasks WHERE job_id = $1 AND shard >= 0 AND state = 'active'",
           [job.id],
         );
-        for (const row of rows) holders.add(row.locked_by);
+        // A holder is `<worker id>#<claim>`: count workers, not claims.
+        for (const row of rows) holders.add(row.locked_by.split('#')[0] ?? '');
         if (holders.size >= 2) break;
         await new Promise((resolve) => setTimeout(resolve, 20));
       }

@@ -11,7 +11,7 @@ import {
 } from '../src/jobs/job-results.js';
 import { transitionJob } from '../src/jobs/job-status.js';
 import type { Worker } from '../src/worker/create-worker.js';
-import { claimTask, planShard } from '../src/worker/job-queue.js';
+import { type ClaimedTask, claimTask, planShard, renewLease } from '../src/worker/job-queue.js';
 import { startChild } from './support/child-process.js';
 import { testDatabases } from './support/databases.js';
 import {
@@ -59,7 +59,7 @@ describe.each(testDatabases())('worker recovery on %s', (kind) => {
     const jobId = await createJob(60);
     // A worker claimed the job, finished ten units, and died without a heartbeat.
     const claimed = await claimTask(test.database.database, 'dead-worker', 300);
-    expect(claimed).toEqual({ jobId, shard: planShard, attempts: 1 });
+    expect(claimed).toMatchObject({ jobId, shard: planShard, attempts: 1 });
     await transitionJob(test.database.database, jobId, 'running', { startedAt: new Date() });
     for (let index = 0; index < 10; index += 1) {
       await recordResult(
@@ -196,7 +196,7 @@ describe.each(testDatabases())('worker recovery on %s', (kind) => {
     }
   }, 120_000);
 
-  it('records nothing more for a worker whose shard was taken over, and still records its other shards', async () => {
+  it('records nothing more for a run whose shard was claimed again, even by its own worker, and still records its other shards', async () => {
     const database = test.database.database;
     const taken = await createJob(10);
     const kept = await createJob(10);
@@ -212,35 +212,30 @@ describe.each(testDatabases())('worker recovery on %s', (kind) => {
       attempts: [],
       durationMs: 1,
     });
-    const target = (jobId: string) => ({
-      jobId,
-      shard: planShard,
+    const target = (claim: ClaimedTask) => ({
+      jobId: claim.jobId,
+      shard: claim.shard,
       indexOffset: 0,
       model: 'fake-model',
       pricingVersion: 'test',
+      holder: claim.holder,
     });
     try {
-      expect(await claimTask(database, 'old-worker', 200)).toEqual({
-        jobId: taken,
-        shard: planShard,
-        attempts: 1,
-      });
-      expect(await claimTask(database, 'old-worker', 200)).toEqual({
-        jobId: kept,
-        shard: planShard,
-        attempts: 1,
-      });
+      const takenClaim = await claimTask(database, 'old-worker', 200);
+      expect(takenClaim).toMatchObject({ jobId: taken, shard: planShard, attempts: 1 });
+      expect(takenClaim?.holder).toMatch(/^old-worker#[0-9a-f]{8}$/);
+      const keptClaim = await claimTask(database, 'old-worker', 200);
+      expect(keptClaim).toMatchObject({ jobId: kept, shard: planShard, attempts: 1 });
+      if (takenClaim === undefined || keptClaim === undefined) throw new Error('nothing claimed');
       // One ledger for the worker: writes of both shards made together go out as one statement.
-      const ledger = createResultLedger(database, { workerId: 'old-worker' });
-      const [takenWriter, keptWriter] = [ledger.writer(target(taken)), ledger.writer(target(kept))];
+      const ledger = createResultLedger(database);
+      const [takenWriter, keptWriter] = [ledger.writer(target(takenClaim)), ledger.writer(target(keptClaim))];
       await Promise.all([takenWriter.write(unit(0)), keptWriter.write(unit(0))]);
-      // The old worker stalls past its leases; another worker takes the first task over.
+      // The run stalls past its leases; the first task is claimed again — by the same worker.
       await new Promise((resolve) => setTimeout(resolve, 250));
-      expect(await claimTask(database, 'new-worker', 60_000)).toEqual({
-        jobId: taken,
-        shard: planShard,
-        attempts: 2,
-      });
+      const again = await claimTask(database, 'old-worker', 60_000);
+      expect(again).toMatchObject({ jobId: taken, shard: planShard, attempts: 2 });
+      expect(again?.holder).not.toBe(takenClaim.holder);
       const [refused, recorded] = await Promise.allSettled([
         takenWriter.write(unit(1)),
         keptWriter.write(unit(1)),
@@ -250,8 +245,10 @@ describe.each(testDatabases())('worker recovery on %s', (kind) => {
       const reason = (refused as PromiseRejectedResult).reason as unknown;
       expect(LedgerFencedError.isInstance(reason)).toBe(true);
       expect((reason as Error).message).toBe(
-        `Results of shard -1 of job ${taken} were not recorded: this worker no longer holds the shard`,
+        `Results of shard -1 of job ${taken} were not recorded: the shard was claimed again since this run took it`,
       );
+      // The stale run's heartbeat hears it too.
+      expect(await renewLease(database, takenClaim, 60_000)).toBeUndefined();
       expect([...(await finishedIndexes(database, taken))]).toEqual([0]);
       expect([...(await finishedIndexes(database, kept))].sort()).toEqual([0, 1]);
       const { rows: usage } = await database.query(

@@ -29,17 +29,17 @@ export interface ShardResultsTarget {
   model: string;
   /** The price table's version the costs were computed with. */
   pricingVersion: string;
+  /**
+   * The claim the shard runs under (its task's `holder`, from `claimTask`). Its batches are recorded only while
+   * the claim still holds the shard's task; once the task was claimed again (another worker took the
+   * shard over, or this one after its lease ran out), writes fail with {@link LedgerFencedError} and
+   * record nothing: the new claim sends those units. Without it (tools, tests) nothing is checked.
+   */
+  holder?: string;
 }
 
 /** Options of {@link createResultLedger}. */
 export interface ResultLedgerOptions {
-  /**
-   * The worker writing. A shard's batch is recorded only while the shard's task is still this
-   * worker's; once another worker took the shard over, its writes fail with {@link LedgerFencedError}
-   * and record nothing (the new holder sends those units). Without it (tools, tests) nothing is
-   * checked.
-   */
-  workerId?: string;
   /** Most results written by one statement. @default 1000 */
   maxBatch?: number;
 }
@@ -57,8 +57,9 @@ export interface ResultLedger {
 }
 
 /**
- * A batch of results was not recorded because the worker writing it no longer holds the shard's
- * task: its lease ran out and another worker took the shard over, or the task was handed back.
+ * A batch of results was not recorded because the claim it was written under no longer holds the
+ * shard's task: its lease ran out and the task was claimed again (by another worker or by the same
+ * one), or the task was handed back.
  *
  * @example
  * ```ts
@@ -77,7 +78,7 @@ export class LedgerFencedError extends Error {
     readonly shard: number,
   ) {
     super(
-      `Results of shard ${shard} of job ${jobId} were not recorded: this worker no longer holds the shard`,
+      `Results of shard ${shard} of job ${jobId} were not recorded: the shard was claimed again since this run took it`,
     );
     this.name = 'LedgerFencedError';
   }
@@ -97,25 +98,26 @@ interface Pending {
   reject: (error: unknown) => void;
 }
 
-// One statement records a batch of every shard that has results waiting — each only while the
-// writing worker still holds that shard's task, when it names one — with the shards' usage and the
-// jobs' error counts, so a crash leaves results and usage consistent and every recorded unit is
-// counted (and billed) once. `FOR SHARE` makes a worker taking a shard over (its claim updates the
-// task row) wait for this statement, and then read the batch when it looks for the units done.
+// One statement records a batch of every shard that has results waiting — each only while its
+// claim still holds the shard's task, when it names one — with the shards' usage and the jobs' error
+// counts, so a crash leaves results and usage consistent and every recorded unit is counted (and
+// billed) once. `FOR SHARE` makes a worker taking a shard over (its claim updates the task row) wait
+// for this statement, and then read the batch when it looks for the units done.
 // The batches' lines travel as one text, a batch's lines separated by newlines and batches by the
 // record separator (U+001E): JSON text contains neither raw, and a text array would cost escaping
 // every quote. Index lists likewise, separated by semicolons.
 const writeBatchesSql = `
 WITH input AS (
-  SELECT * FROM unnest($2::uuid[], $3::int[], $4::text[], $5::text[], $6::int[], $7::int[],
+  SELECT * FROM unnest($1::text[], $2::uuid[], $3::int[], $4::text[], $5::text[], $6::int[], $7::int[],
                        string_to_array($8, ';'), string_to_array($9, ';'), string_to_array($10, chr(30)),
                        $11::int[], $12::int[], $13::bigint[], $14::bigint[], $15::float8[])
-    WITH ORDINALITY AS x (job_id, shard, pricing_version, model, first_index, last_index, indexes, error_positions,
-                          lines, succeeded, failed, input_tokens, output_tokens, cost, n)
+    WITH ORDINALITY AS x (holder, job_id, shard, pricing_version, model, first_index, last_index, indexes,
+                          error_positions, lines, succeeded, failed, input_tokens, output_tokens, cost, n)
 ), allowed AS MATERIALIZED (
   SELECT * FROM input AS x
-   WHERE $1::text IS NULL OR EXISTS (
-     SELECT 1 FROM job_tasks AS t WHERE t.job_id = x.job_id AND t.shard = x.shard AND t.locked_by = $1 FOR SHARE)
+   WHERE x.holder IS NULL OR EXISTS (
+     SELECT 1 FROM job_tasks AS t
+      WHERE t.job_id = x.job_id AND t.shard = x.shard AND t.locked_by = x.holder FOR SHARE)
 ), batches AS (
   INSERT INTO job_result_batches (job_id, first_index, last_index, indexes, error_positions, lines)
   SELECT job_id, first_index, last_index, indexes::int[], error_positions::int[], lines FROM allowed
@@ -162,14 +164,11 @@ interface ShardBatch {
 
 /**
  * Records `batches` (one per shard, with their usage) in one statement and returns the positions
- * of those recorded: all of them without `workerId`, else those whose shard the worker still holds.
+ * of those recorded: those without a holder, and those whose claim still holds its shard.
  */
-async function writeBatches(
-  queryable: Queryable,
-  workerId: string | undefined,
-  batches: readonly ShardBatch[],
-): Promise<Set<number>> {
+async function writeBatches(queryable: Queryable, batches: readonly ShardBatch[]): Promise<Set<number>> {
   const columns = {
+    holders: [] as (string | null)[],
     jobIds: [] as string[],
     shards: [] as number[],
     pricingVersions: [] as string[],
@@ -212,6 +211,7 @@ async function writeBatches(
       outputTokens += result.usage.outputTokens;
       cost = cost === null || result.cost === null ? null : cost + result.cost;
     }
+    columns.holders.push(target.holder ?? null);
     columns.jobIds.push(target.jobId);
     columns.shards.push(target.shard);
     columns.pricingVersions.push(target.pricingVersion);
@@ -230,7 +230,7 @@ async function writeBatches(
   const { rows } = await queryable.query<{ n: number }>(
     writeBatchesSql,
     [
-      workerId ?? null,
+      columns.holders,
       columns.jobIds,
       columns.shards,
       columns.pricingVersions,
@@ -262,8 +262,8 @@ async function writeBatches(
  *
  * @example
  * ```ts
- * const ledger = createResultLedger(database, { workerId });
- * const writer = ledger.writer({ jobId, shard, indexOffset, model, pricingVersion });
+ * const ledger = createResultLedger(database);
+ * const writer = ledger.writer({ jobId, shard, indexOffset, model, pricingVersion, holder: task.holder });
  * engine.run(source, job, { checkpoint: { isDone, markDone: (result) => writer.write(result) } });
  * ```
  */
@@ -276,17 +276,23 @@ export function createResultLedger(queryable: Queryable, options: ResultLedgerOp
     while (pending.length > 0) {
       const taken = pending.length <= maxBatch ? pending : pending.slice(0, maxBatch);
       pending = pending.length <= maxBatch ? [] : pending.slice(maxBatch);
-      const byTarget = new Map<ShardResultsTarget, Pending[]>();
+      // One batch per shard: a statement may add to a shard's usage row only once. Results of a
+      // second claim of the same shard (a run that lost its lease, and the next one) wait for the
+      // next statement; only one of the two claims can still hold the shard.
+      const byShard = new Map<string, Pending[]>();
+      const deferred: Pending[] = [];
       for (const item of taken) {
-        const items = byTarget.get(item.target);
-        if (items === undefined) byTarget.set(item.target, [item]);
-        else items.push(item);
+        const key = `${item.target.jobId}:${item.target.shard}`;
+        const items = byShard.get(key);
+        if (items === undefined) byShard.set(key, [item]);
+        else if ((items[0] as Pending).target.holder === item.target.holder) items.push(item);
+        else deferred.push(item);
       }
-      const groups = [...byTarget.values()];
+      if (deferred.length > 0) pending = [...deferred, ...pending];
+      const groups = [...byShard.values()];
       try {
         const recorded = await writeBatches(
           queryable,
-          options.workerId,
           groups.map((items) => ({ target: (items[0] as Pending).target, items })),
         );
         groups.forEach((items, position) => {
@@ -340,8 +346,16 @@ export async function recordResult(
   options: { model: string; pricingVersion: string; shard?: number },
 ): Promise<void> {
   const target = { jobId, shard: options.shard ?? 0, indexOffset: 0, ...options };
-  await writeBatches(queryable, undefined, [{ target, items: [{ index: result.index, result }] }]);
+  await writeBatches(queryable, [{ target, items: [{ index: result.index, result }] }]);
 }
+
+// Batches that overlap the unit indexes [$2, $3) of job $1. A worker's batch never crosses a shard
+// boundary, and batches carried over from per-unit rows span under 1,000 indexes, so a batch that
+// starts more than that far before $2 cannot reach it: the bound keeps the index scan to the batches
+// near the range, however long the job.
+const overlappingBatches = `job_result_batches AS b
+  WHERE b.job_id = $1 AND b.first_index < $3 AND b.last_index >= $2
+    AND b.first_index > $2 - (SELECT greatest(max(end_index - start_index), 1000) FROM job_shards WHERE job_id = $1)`;
 
 /**
  * Indexes of the units of `jobId` already in the ledger, within `[start, end)` when given (a
@@ -360,8 +374,8 @@ export async function finishedIndexes(
 ): Promise<Set<number>> {
   const { rows } = await queryable.query<{ indexes: string }>(
     `SELECT array_to_string(array_agg(i), ',') AS indexes
-       FROM job_result_batches AS b, unnest(b.indexes) AS i
-      WHERE b.job_id = $1 AND b.first_index < $3 AND b.last_index >= $2 AND i >= $2 AND i < $3`,
+       FROM (SELECT unnest(b.indexes) AS i FROM ${overlappingBatches}) AS recorded
+      WHERE i >= $2 AND i < $3`,
     [jobId, range.start, range.end],
   );
   const text = rows[0]?.indexes ?? '';
@@ -382,8 +396,9 @@ export async function countRecorded(
   range: { start: number; end: number } = { start: 0, end: 2 ** 31 - 1 },
 ): Promise<number> {
   const { rows } = await queryable.query<{ count: number }>(
-    `SELECT count(*)::int AS count FROM job_result_batches AS b, unnest(b.indexes) AS i
-      WHERE b.job_id = $1 AND b.first_index < $3 AND b.last_index >= $2 AND i >= $2 AND i < $3`,
+    `SELECT count(*)::int AS count
+       FROM (SELECT unnest(b.indexes) AS i FROM ${overlappingBatches}) AS recorded
+      WHERE i >= $2 AND i < $3`,
     [jobId, range.start, range.end],
   );
   return rows[0]?.count ?? 0;
@@ -449,8 +464,7 @@ export async function* readResultText(queryable: Queryable, jobId: string): Asyn
   for (let start = first; start <= last; start += downloadWindow) {
     const end = start + downloadWindow;
     const { rows } = await queryable.query<{ indexes: number[]; lines: string }>(
-      `SELECT indexes, lines FROM job_result_batches
-        WHERE job_id = $1 AND first_index < $3 AND last_index >= $2`,
+      `SELECT b.indexes, b.lines FROM ${overlappingBatches}`,
       [jobId, start, end],
       { prepare: 'read-result-window' },
     );

@@ -120,7 +120,7 @@ export function createWorker(options: WorkerOptions): Worker {
     drainMs: options.drainMs ?? 10_000,
     engineOptions: options.engineOptions ?? {},
     providers,
-    results: createResultLedger(options.database, { workerId }),
+    results: createResultLedger(options.database),
     maxTasks: options.maxTasks ?? 2,
     shutdown: shutdown.signal,
   };

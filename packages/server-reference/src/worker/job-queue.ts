@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import type { Queryable } from '../db/database.js';
 
 /**
@@ -19,6 +20,12 @@ export interface ClaimedTask {
   shard: number;
   /** Times the task has been claimed, this claim included. */
   attempts: number;
+  /**
+   * Who holds the task for this claim: the worker's id and a number of this claim's own. Heartbeats,
+   * hand-backs and ledger writes name it, so a run whose task was claimed again — by another worker
+   * or by the same one after its lease ran out — holds nothing any more and records nothing.
+   */
+  holder: string;
 }
 
 /** The channel `enqueueTasks` notifies (at commit) so idle workers claim at once instead of at their next poll. */
@@ -72,6 +79,7 @@ export async function claimTask(
   workerId: string,
   leaseMs: number,
 ): Promise<ClaimedTask | undefined> {
+  const holder = `${workerId}#${randomBytes(4).toString('hex')}`;
   const { rows } = await queryable.query<{ job_id: string; shard: number; attempts: number }>(
     `UPDATE job_tasks SET state = 'active', locked_by = $1, attempts = attempts + 1,
         lease_expires_at = clock_timestamp() + $2 * interval '1 millisecond'
@@ -84,27 +92,28 @@ export async function claimTask(
            ) < coalesce((j.spec->>'maxParallelShards')::int, $4))
          ORDER BY t.enqueued_at, t.shard LIMIT 1 FOR UPDATE OF t SKIP LOCKED)
       RETURNING job_id, shard, attempts`,
-    [workerId, leaseMs, planShard, defaultMaxParallelShards],
+    [holder, leaseMs, planShard, defaultMaxParallelShards],
     { prepare: 'claim-task' },
   );
   const row = rows[0];
-  return row === undefined ? undefined : { jobId: row.job_id, shard: row.shard, attempts: row.attempts };
+  return row === undefined
+    ? undefined
+    : { jobId: row.job_id, shard: row.shard, attempts: row.attempts, holder };
 }
 
 /**
- * Extends the lease of a task this worker holds and reads its job's status. Undefined when the
- * worker no longer holds it (the lease expired and another worker took it, or it was removed).
+ * Extends the lease of a claimed task and reads its job's status. Undefined when the claim no
+ * longer holds it (the lease expired and the task was claimed again, or it was removed).
  *
  * @example
  * ```ts
- * const status = await renewLease(database, task, workerId, 30_000);
+ * const status = await renewLease(database, task, 30_000);
  * if (status === undefined || status === 'cancelling') run.abort();
  * ```
  */
 export async function renewLease(
   queryable: Queryable,
-  task: { jobId: string; shard: number },
-  workerId: string,
+  task: { jobId: string; shard: number; holder: string },
   leaseMs: number,
 ): Promise<string | undefined> {
   const { rows } = await queryable.query<{ status: string }>(
@@ -112,7 +121,7 @@ export async function renewLease(
        FROM jobs AS j
       WHERE t.job_id = $1 AND t.shard = $2 AND t.locked_by = $3 AND t.state = 'active' AND j.id = t.job_id
       RETURNING j.status`,
-    [task.jobId, task.shard, workerId, leaseMs],
+    [task.jobId, task.shard, task.holder, leaseMs],
     { prepare: 'renew-lease' },
   );
   return rows[0]?.status;
@@ -154,23 +163,22 @@ export async function removeWaitingTasks(queryable: Queryable, jobId: string): P
 }
 
 /**
- * Hands a task this worker holds back to the queue at once (shutdown), without waiting for the
- * lease to expire. The claim it used is not counted against the task's attempts.
+ * Hands a claimed task back to the queue at once (shutdown), without waiting for the lease to
+ * expire. The claim is not counted against the task's attempts.
  *
  * @example
  * ```ts
- * await releaseTask(database, task, workerId);
+ * await releaseTask(database, task);
  * ```
  */
 export async function releaseTask(
   queryable: Queryable,
-  task: { jobId: string; shard: number },
-  workerId: string,
+  task: { jobId: string; shard: number; holder: string },
 ): Promise<void> {
   await queryable.query(
     `UPDATE job_tasks SET state = 'ready', locked_by = NULL, lease_expires_at = NULL,
         attempts = greatest(attempts - 1, 0)
       WHERE job_id = $1 AND shard = $2 AND locked_by = $3`,
-    [task.jobId, task.shard, workerId],
+    [task.jobId, task.shard, task.holder],
   );
 }

@@ -106,7 +106,7 @@ function watchTask(context: RunTaskContext, task: ClaimedTask, stop: (reason: St
   context.shutdown.addEventListener('abort', onShutdown);
   if (context.shutdown.aborted) stop('shutdown');
   const heartbeat = setInterval(() => {
-    renewLease(context.database, task, context.workerId, context.leaseMs).then(
+    renewLease(context.database, task, context.leaseMs).then(
       (status) => {
         if (status === undefined) stop('lease-lost');
         else if (status === 'cancelling' || status === 'cancelled') stop('cancel');
@@ -231,7 +231,7 @@ async function planJob(context: RunTaskContext, task: ClaimedTask, job: JobRow, 
     return fail(context, job, 'invalid-input', `The input file could not be read: ${error.message}`);
   }
   unwatch();
-  if (stopReason === 'shutdown') return releaseTask(database, task, context.workerId);
+  if (stopReason === 'shutdown') return releaseTask(database, task);
   if (stopReason === 'cancel') return finishCancelled(context, task);
   if (stopReason !== undefined) return;
   // Every shard is queued at once, after the whole input parsed: a broken row anywhere fails the
@@ -340,6 +340,7 @@ async function runShard(context: RunTaskContext, task: ClaimedTask, job: JobRow,
     indexOffset: start,
     model: job.spec.model,
     pricingVersion: prices.pricingVersion,
+    holder: task.holder,
   });
   const controller = new AbortController();
   let stopReason: StopReason | undefined;
@@ -395,7 +396,7 @@ async function runShard(context: RunTaskContext, task: ClaimedTask, job: JobRow,
     if (stopReason === 'lease-lost') {
       log.warn('lost the lease; another worker carries on');
     } else if (stopReason === 'shutdown') {
-      await releaseTask(database, task, context.workerId);
+      await releaseTask(database, task);
       log.info({ abortedInFlight: summary.cancelled }, 'released the shard for another worker');
     } else if (stopReason === 'cancel') {
       await finishCancelled(context, task);
