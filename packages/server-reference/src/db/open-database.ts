@@ -1,8 +1,6 @@
 import { mkdir } from 'node:fs/promises';
 import type { ServerConfig } from '../config/load-config.js';
 import type { Database } from './database.js';
-import { createPgliteDatabase } from './pglite-database.js';
-import { createPostgresDatabase } from './postgres-database.js';
 
 /**
  * Opens the database the configuration names: a Postgres pool for `DATABASE_URL`, otherwise the
@@ -17,7 +15,9 @@ export async function openDatabase(
   database: ServerConfig['database'],
   options: { onIdleError?: (error: Error) => void } = {},
 ): Promise<Database> {
+  // Each driver is loaded only when used: a Postgres process never loads PGlite, and the other way round.
   if (database.kind === 'postgres') {
+    const { createPostgresDatabase } = await import('./postgres-database.js');
     return createPostgresDatabase({
       connectionString: database.url,
       maxConnections: database.maxConnections,
@@ -25,5 +25,6 @@ export async function openDatabase(
     });
   }
   await mkdir(database.dataDirectory, { recursive: true, mode: 0o700 });
+  const { createPgliteDatabase } = await import('./pglite-database.js');
   return createPgliteDatabase({ dataDirectory: database.dataDirectory });
 }

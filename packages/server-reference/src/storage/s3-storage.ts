@@ -1,17 +1,6 @@
 import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
-import {
-  CopyObjectCommand,
-  DeleteObjectCommand,
-  GetObjectCommand,
-  type GetObjectCommandOutput,
-  HeadObjectCommand,
-  PutObjectCommand,
-  S3Client,
-  type S3ClientConfig,
-} from '@aws-sdk/client-s3';
-import { Upload } from '@aws-sdk/lib-storage';
-import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
+import type { GetObjectCommandOutput, S3Client, S3ClientConfig } from '@aws-sdk/client-s3';
 import {
   type ObjectKey,
   type PresignDownloadOptions,
@@ -22,6 +11,30 @@ import {
   type StoredObject,
   type WriteOptions,
 } from './storage-driver.js';
+
+/** The AWS SDK's modules and this store's clients, made at the first operation. */
+interface Sdk {
+  s3: typeof import('@aws-sdk/client-s3');
+  Upload: typeof import('@aws-sdk/lib-storage').Upload;
+  getSignedUrl: typeof import('@aws-sdk/s3-request-presigner').getSignedUrl;
+  client: S3Client;
+  /** The client presigned URLs are made with (the public endpoint's, when it differs). */
+  signingClient: S3Client;
+}
+
+async function loadSdk(options: S3StorageOptions): Promise<Sdk> {
+  const [s3, storage, presigner] = await Promise.all([
+    import('@aws-sdk/client-s3'),
+    import('@aws-sdk/lib-storage'),
+    import('@aws-sdk/s3-request-presigner'),
+  ]);
+  const client = new s3.S3Client(clientConfig(options, options.endpoint));
+  const signingClient =
+    options.publicEndpoint === undefined || options.publicEndpoint === options.endpoint
+      ? client
+      : new s3.S3Client(clientConfig(options, options.publicEndpoint));
+  return { s3, Upload: storage.Upload, getSignedUrl: presigner.getSignedUrl, client, signingClient };
+}
 
 /**
  * Access key pair of an S3-compatible store.
@@ -160,11 +173,13 @@ export function createS3Storage(options: S3StorageOptions): StorageDriver {
     throw new RangeError(`partSizeBytes must be at least ${smallestPartBytes} (S3's smallest part)`);
   }
   const queueSize = options.queueSize ?? 2;
-  const client = new S3Client(clientConfig(options, options.endpoint));
-  const signingClient =
-    options.publicEndpoint === undefined || options.publicEndpoint === options.endpoint
-      ? client
-      : new S3Client(clientConfig(options, options.publicEndpoint));
+  // The AWS SDK (about 36 MiB and 100 ms to load) is loaded at the first operation, so processes
+  // that never touch S3 never pay for it.
+  let loaded: Promise<Sdk> | undefined;
+  const sdk = (): Promise<Sdk> => {
+    loaded ??= loadSdk(options);
+    return loaded;
+  };
 
   return {
     kind: 's3',
@@ -177,6 +192,7 @@ export function createS3Storage(options: S3StorageOptions): StorageDriver {
       const abortController = new AbortController();
       const onAbort = () => abortController.abort(writeOptions.signal?.reason);
       writeOptions.signal?.addEventListener('abort', onAbort, { once: true });
+      const { Upload, client } = await sdk();
       const upload = new Upload({
         client,
         params: {
@@ -203,9 +219,10 @@ export function createS3Storage(options: S3StorageOptions): StorageDriver {
       return { sizeBytes: tally.sizeBytes, sha256: tally.hash.digest('hex') };
     },
     async *read(key: ObjectKey): AsyncIterable<Uint8Array> {
+      const { s3, client } = await sdk();
       let response: GetObjectCommandOutput;
       try {
-        response = await client.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
+        response = await client.send(new s3.GetObjectCommand({ Bucket: bucket, Key: key }));
       } catch (error) {
         if (isMissing(error)) throw new StorageError('object-not-found', 'No such object', { cause: error });
         throw error;
@@ -220,11 +237,13 @@ export function createS3Storage(options: S3StorageOptions): StorageDriver {
       }
     },
     async remove(key: ObjectKey): Promise<void> {
-      await client.send(new DeleteObjectCommand({ Bucket: bucket, Key: key }));
+      const { s3, client } = await sdk();
+      await client.send(new s3.DeleteObjectCommand({ Bucket: bucket, Key: key }));
     },
     async exists(key: ObjectKey): Promise<boolean> {
+      const { s3, client } = await sdk();
       try {
-        await client.send(new HeadObjectCommand({ Bucket: bucket, Key: key }));
+        await client.send(new s3.HeadObjectCommand({ Bucket: bucket, Key: key }));
         return true;
       } catch (error) {
         if (isMissing(error)) return false;
@@ -232,10 +251,11 @@ export function createS3Storage(options: S3StorageOptions): StorageDriver {
       }
     },
     async move(from: ObjectKey, to: ObjectKey): Promise<void> {
+      const { s3, client } = await sdk();
       try {
         // A copy inside the store (no bytes through this process), then the source goes.
         await client.send(
-          new CopyObjectCommand({
+          new s3.CopyObjectCommand({
             Bucket: bucket,
             Key: to,
             CopySource: `${bucket}/${from}`,
@@ -246,14 +266,15 @@ export function createS3Storage(options: S3StorageOptions): StorageDriver {
         if (isMissing(error)) throw new StorageError('object-not-found', 'No such object', { cause: error });
         throw error;
       }
-      await client.send(new DeleteObjectCommand({ Bucket: bucket, Key: from }));
+      await client.send(new s3.DeleteObjectCommand({ Bucket: bucket, Key: from }));
     },
     presign: {
       maxUploadBytes: largestSinglePutBytes,
       async upload(key: ObjectKey, presignOptions: PresignUploadOptions): Promise<PresignedRequest> {
+        const { s3, getSignedUrl, signingClient } = await sdk();
         const url = await getSignedUrl(
           signingClient,
-          new PutObjectCommand({
+          new s3.PutObjectCommand({
             Bucket: bucket,
             Key: key,
             ContentLength: presignOptions.sizeBytes,
@@ -269,9 +290,10 @@ export function createS3Storage(options: S3StorageOptions): StorageDriver {
         return { url, headers: { 'content-type': presignOptions.contentType } };
       },
       async download(key: ObjectKey, presignOptions: PresignDownloadOptions): Promise<PresignedRequest> {
+        const { s3, getSignedUrl, signingClient } = await sdk();
         const url = await getSignedUrl(
           signingClient,
-          new GetObjectCommand({
+          new s3.GetObjectCommand({
             Bucket: bucket,
             Key: key,
             ResponseContentType: presignOptions.contentType,
