@@ -2,17 +2,16 @@
 // raw undici Pool loop doing the same requests, in one run.
 //
 //   pnpm bench --only cli [--units 100000,1000000] [--repeats 3] [--large-repeats 1] [--concurrency 256]
-import { createReadStream, createWriteStream } from 'node:fs';
+import { createReadStream } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { finished } from 'node:stream/promises';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { median } from './lib/measure.mjs';
 import { runJsonChild, startFakeProviderProcess } from './lib/processes.mjs';
-import { generateUnits } from './lib/workload.mjs';
+import { writeUnitsCsv } from './lib/workload.mjs';
 
 // The built `llmbatch` bin, started as users start it, measured by the preload module cli-worker.mjs.
 const bin = join(createRequire(import.meta.url).resolve('llmbatch/package.json'), '..', 'dist', 'bin.js');
@@ -40,7 +39,7 @@ export async function main(argv) {
   try {
     for (const units of sizes) {
       const csv = join(dir, `data-${units}.csv`);
-      await writeCsv(csv, units);
+      await writeUnitsCsv(csv, units);
       const cli = [];
       const raw = [];
       // Sizes above 200,000 rows run `--large-repeats` times (default 1: 1e6 rows take about two minutes
@@ -140,16 +139,6 @@ async function countLines(path) {
     for (let index = chunk.indexOf(10); index !== -1; index = chunk.indexOf(10, index + 1)) lines++;
   }
   return lines;
-}
-
-async function writeCsv(path, units) {
-  const out = createWriteStream(path);
-  out.write('id,text\n');
-  for (const unit of generateUnits(units)) {
-    if (!out.write(`${unit.id},"${unit.text}"\n`)) await new Promise((resolve) => out.once('drain', resolve));
-  }
-  out.end();
-  await finished(out);
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) await main(process.argv.slice(2));

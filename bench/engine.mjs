@@ -12,6 +12,7 @@ import { availableParallelism, cpus, loadavg, totalmem } from 'node:os';
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { nonNegative, positive } from './lib/args.mjs';
 import { assertSameRequests } from './lib/body-check.mjs';
 import { median } from './lib/measure.mjs';
 import { processCpuSeconds, runJsonChild, startFakeProviderProcess } from './lib/processes.mjs';
@@ -203,19 +204,6 @@ function summarise(runs) {
       peakRssBytes,
     })),
   };
-}
-
-function positive(text, name) {
-  const value = Number(text);
-  if (!Number.isInteger(value) || value <= 0)
-    throw new Error(`${name} must be a positive integer, got "${text}"`);
-  return value;
-}
-
-function nonNegative(text, name) {
-  const value = Number(text);
-  if (!Number.isFinite(value) || value < 0) throw new Error(`${name} must be a number ≥ 0, got "${text}"`);
-  return value;
 }
 
 function log(line) {

@@ -25,6 +25,7 @@ import { availableParallelism, cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { nonNegative, positive } from './lib/args.mjs';
 import { median } from './lib/measure.mjs';
 import { processCpuSeconds, startFakeProviderProcess } from './lib/processes.mjs';
 import { createJob, downloadResults, setUpTenant, uploadFile, waitForJob } from './lib/server-client.mjs';
@@ -47,7 +48,8 @@ import {
   trackPid,
 } from './lib/server-processes.mjs';
 import { serverReport } from './lib/server-report.mjs';
-import { serverJob, writeUnitsCsv } from './lib/server-workload.mjs';
+import { serverJob } from './lib/server-workload.mjs';
+import { writeUnitsCsv } from './lib/workload.mjs';
 
 const engineWorker = fileURLToPath(new URL('./lib/engine-worker.mjs', import.meta.url));
 
@@ -452,19 +454,6 @@ function jobFields(text) {
 
 function mebibytes(bytes) {
   return bytes === undefined ? '?' : (bytes / 2 ** 20).toFixed(0);
-}
-
-function positive(text, name) {
-  const value = Number(text);
-  if (!Number.isInteger(value) || value <= 0)
-    throw new Error(`${name} must be a positive integer, got "${text}"`);
-  return value;
-}
-
-function nonNegative(text, name) {
-  const value = Number(text);
-  if (!Number.isFinite(value) || value < 0) throw new Error(`${name} must be a number ≥ 0, got "${text}"`);
-  return value;
 }
 
 function log(line) {

@@ -56,15 +56,16 @@ export async function startFakeProviderProcess({ latencyMs }) {
 
 /**
  * Runs `node [nodeArgs] script [args]` and resolves with the JSON object on the last line of its stdout.
- * Its stderr passes through; a non-zero exit rejects.
+ * Its stderr passes through; a non-zero exit rejects. `onSpawn` sees the child first (to track it).
  *
  * @example
  * const figures = await runJsonChild('bench/lib/engine-worker.mjs', ['--mode', 'raw'], []);
  */
-export async function runJsonChild(script, args, nodeArgs = []) {
+export async function runJsonChild(script, args, nodeArgs = [], { onSpawn } = {}) {
   const child = spawn(process.execPath, [...nodeArgs, script, ...args], {
     stdio: ['ignore', 'pipe', 'inherit'],
   });
+  onSpawn?.(child);
   let stdout = '';
   child.stdout.setEncoding('utf8');
   child.stdout.on('data', (chunk) => {

@@ -6,6 +6,7 @@ import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
+import { runJsonChild } from './processes.mjs';
 
 /** The built bin of `@llmbatch/server` (`pnpm run -s build` first). */
 export const serverBin = fileURLToPath(
@@ -122,18 +123,8 @@ export function trackPid(pid) {
  * @example
  * const figures = await runTrackedJsonChild('bench/lib/engine-worker.mjs', ['--mode', 'engine', ...]);
  */
-export async function runTrackedJsonChild(script, args) {
-  const child = trackChild(
-    spawn(process.execPath, [script, ...args], { stdio: ['ignore', 'pipe', 'inherit'] }),
-  );
-  let stdout = '';
-  child.stdout.setEncoding('utf8');
-  child.stdout.on('data', (chunk) => {
-    stdout += chunk;
-  });
-  const [code, signal] = await once(child, 'exit');
-  if (code !== 0) throw new Error(`${script} ${args.join(' ')} exited with ${code ?? signal}`);
-  return JSON.parse(stdout.trim().split('\n').at(-1) ?? '');
+export function runTrackedJsonChild(script, args) {
+  return runJsonChild(script, args, [], { onSpawn: trackChild });
 }
 
 /**

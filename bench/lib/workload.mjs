@@ -1,4 +1,6 @@
 // The benchmark workload, shared by the engine and the raw undici baseline so both send the same bytes.
+import { createWriteStream } from 'node:fs';
+import { finished } from 'node:stream/promises';
 
 /** The job every engine run uses. */
 export const job = { model: 'openai:gpt-4o-mini', prompt: 'Classify: {{text}}' };
@@ -33,4 +35,21 @@ export function requestBody(unit) {
     model: 'gpt-4o-mini',
     messages: [{ role: 'user', content: `Classify: ${JSON.stringify(unit.text)}` }],
   });
+}
+
+/**
+ * Writes `units` rows of {@link generateUnits} to `path` as CSV with a header line, streaming.
+ *
+ * @example
+ * await writeUnitsCsv('/tmp/data.csv', 100_000);
+ */
+export async function writeUnitsCsv(path, units) {
+  const out = createWriteStream(path);
+  out.write('id,text\n');
+  for (const unit of generateUnits(units)) {
+    // The text holds commas but never quotes, so quoting it is enough.
+    if (!out.write(`${unit.id},"${unit.text}"\n`)) await new Promise((resolve) => out.once('drain', resolve));
+  }
+  out.end();
+  await finished(out);
 }
