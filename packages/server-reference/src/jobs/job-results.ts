@@ -349,13 +349,14 @@ export async function recordResult(
   await writeBatches(queryable, [{ target, items: [{ index: result.index, result }] }]);
 }
 
-// Batches that overlap the unit indexes [$2, $3) of job $1. A worker's batch never crosses a shard
-// boundary, and batches carried over from per-unit rows span under 1,000 indexes, so a batch that
-// starts more than that far before $2 cannot reach it: the bound keeps the index scan to the batches
-// near the range, however long the job.
-const overlappingBatches = `job_result_batches AS b
-  WHERE b.job_id = $1 AND b.first_index < $3 AND b.last_index >= $2
-    AND b.first_index > $2 - (SELECT greatest(max(end_index - start_index), 1000) FROM job_shards WHERE job_id = $1)`;
+// How far before a range a batch overlapping it can start: a worker's batch never crosses a shard
+// boundary, and batches carried over from per-unit rows span under 1,000 indexes.
+const batchReach = '(SELECT greatest(max(end_index - start_index), 1000) FROM job_shards WHERE job_id = $1)';
+
+// Batches of job $1 that overlap the unit indexes [$2, $3), none starting `reach` or more before $2:
+// the bound keeps the index scan to the batches near the range, however long the job.
+const overlappingBatches = (reach: string) => `job_result_batches AS b
+  WHERE b.job_id = $1 AND b.first_index < $3 AND b.last_index >= $2 AND b.first_index > $2 - ${reach}`;
 
 /**
  * Indexes of the units of `jobId` already in the ledger, within `[start, end)` when given (a
@@ -374,7 +375,7 @@ export async function finishedIndexes(
 ): Promise<Set<number>> {
   const { rows } = await queryable.query<{ indexes: string }>(
     `SELECT array_to_string(array_agg(i), ',') AS indexes
-       FROM (SELECT unnest(b.indexes) AS i FROM ${overlappingBatches}) AS recorded
+       FROM (SELECT unnest(b.indexes) AS i FROM ${overlappingBatches(batchReach)}) AS recorded
       WHERE i >= $2 AND i < $3`,
     [jobId, range.start, range.end],
   );
@@ -383,23 +384,17 @@ export async function finishedIndexes(
 }
 
 /**
- * How many units of `jobId` are in the ledger, within `[start, end)` when given.
+ * How many units of `jobId` are in the ledger.
  *
  * @example
  * ```ts
- * const recorded = await countRecorded(database, jobId);
+ * const left = totalUnits - (await countRecorded(database, jobId));
  * ```
  */
-export async function countRecorded(
-  queryable: Queryable,
-  jobId: string,
-  range: { start: number; end: number } = { start: 0, end: 2 ** 31 - 1 },
-): Promise<number> {
+export async function countRecorded(queryable: Queryable, jobId: string): Promise<number> {
   const { rows } = await queryable.query<{ count: number }>(
-    `SELECT count(*)::int AS count
-       FROM (SELECT unnest(b.indexes) AS i FROM ${overlappingBatches}) AS recorded
-      WHERE i >= $2 AND i < $3`,
-    [jobId, range.start, range.end],
+    'SELECT coalesce(sum(cardinality(indexes)), 0)::int AS count FROM job_result_batches WHERE job_id = $1',
+    [jobId],
   );
   return rows[0]?.count ?? 0;
 }
@@ -454,18 +449,22 @@ const downloadWindow = 2000;
  * ```
  */
 export async function* readResultText(queryable: Queryable, jobId: string): AsyncGenerator<string> {
-  const { rows: bounds } = await queryable.query<{ first: number | null; last: number | null }>(
-    'SELECT min(first_index) AS first, max(last_index) AS last FROM job_result_batches WHERE job_id = $1',
+  const { rows: bounds } = await queryable.query<{
+    first: number | null;
+    last: number | null;
+    reach: number;
+  }>(
+    `SELECT min(first_index) AS first, max(last_index) AS last, ${batchReach} AS reach
+       FROM job_result_batches WHERE job_id = $1`,
     [jobId],
   );
-  const first = bounds[0]?.first ?? null;
-  const last = bounds[0]?.last ?? null;
+  const { first = null, last = null, reach = 0 } = bounds[0] ?? {};
   if (first === null || last === null) return;
   for (let start = first; start <= last; start += downloadWindow) {
     const end = start + downloadWindow;
     const { rows } = await queryable.query<{ indexes: number[]; lines: string }>(
-      `SELECT b.indexes, b.lines FROM ${overlappingBatches}`,
-      [jobId, start, end],
+      `SELECT b.indexes, b.lines FROM ${overlappingBatches('$4::int')}`,
+      [jobId, start, end, reach],
       { prepare: 'read-result-window' },
     );
     const window: { index: number; line: string }[] = [];

@@ -6,7 +6,7 @@ import type { KeyRing } from '../crypto/key-ring.js';
 import type { Database, Queryable } from '../db/database.js';
 import { openSource } from '../files/file-format.js';
 import { type FileRow, findFile } from '../files/file-store.js';
-import { countRecorded, finishedIndexes, LedgerFencedError, type ResultLedger } from '../jobs/job-results.js';
+import { finishedIndexes, LedgerFencedError, type ResultLedger } from '../jobs/job-results.js';
 import { transitionJob } from '../jobs/job-status.js';
 import { findJobForWorker, type JobRow } from '../jobs/job-store.js';
 import { readProviderKey } from '../provider-keys/provider-key-store.js';
@@ -172,8 +172,8 @@ async function shardsWithMissingUnits(queryable: Queryable, jobId: string, shard
   );
   const missing: number[] = [];
   for (const row of rows) {
-    const recorded = await countRecorded(queryable, jobId, { start: row.start_index, end: row.end_index });
-    if (recorded < row.end_index - row.start_index) missing.push(row.shard);
+    const recorded = await finishedIndexes(queryable, jobId, { start: row.start_index, end: row.end_index });
+    if (recorded.size < row.end_index - row.start_index) missing.push(row.shard);
   }
   return missing;
 }
